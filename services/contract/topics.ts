@@ -42,10 +42,18 @@ export function parseDeviceTopic(topic: string): ({ ok: true } & DeviceTopic) | 
   }
   const [, , kind, deviceId, channel] = parts as [string, string, string, string, string];
   if (!isDeviceKind(kind)) {
-    return { ok: false, reason: "bad_topic", detail: `unknown kind "${kind}" (one of ${DEVICE_KINDS.join(", ")})` };
+    return {
+      ok: false,
+      reason: "bad_topic",
+      detail: `unknown kind "${kind}" (one of ${DEVICE_KINDS.join(", ")})`,
+    };
   }
   if (!isDeviceId(deviceId)) {
-    return { ok: false, reason: "bad_topic", detail: `device id "${deviceId}" does not match ${DEVICE_ID_PATTERN}` };
+    return {
+      ok: false,
+      reason: "bad_topic",
+      detail: `device id "${deviceId}" does not match ${DEVICE_ID_PATTERN}`,
+    };
   }
   if (!(CHANNELS as readonly string[]).includes(channel)) {
     return { ok: false, reason: "bad_topic", detail: `unknown channel "${channel}"` };
