@@ -1,0 +1,209 @@
+// createIngest(deps): broker → pipeline → durable spool → InfluxDB. PUBACKs go out only when the readings of a
+// message are on disk; the writer drains the spool to InfluxDB independently, so a slow or absent InfluxDB
+// never blocks acknowledging, and never loses what was acknowledged.
+import { DEVICE_KINDS, REGISTRY_CHANGED_TOPIC, TELEMETRY_FILTER } from "../contract/topics.ts";
+import type { Logger } from "../lib/log.ts";
+import type { RegistryCache } from "../registry/cache.ts";
+import type { IngestConfig } from "./config.ts";
+import type { IngestMetrics } from "./metrics.ts";
+import { createSubscriber, type IncomingMessage } from "./mqtt-subscriber.ts";
+import { createPipeline, type ProcessResult, RETRY_UNKNOWN } from "./pipeline.ts";
+import { createRejectLog } from "./reject-log.ts";
+import { openSpool } from "./spool.ts";
+import { createWriter, type WriteLines } from "./writer.ts";
+
+export type IngestDeps = {
+  config: Readonly<IngestConfig>;
+  log: Logger;
+  metrics: IngestMetrics;
+  registry: RegistryCache;
+  write: WriteLines;
+  now?: () => number;
+};
+
+export type IngestStatus = {
+  mqttConnected: boolean;
+  influxUp: boolean;
+  influxError: string | undefined;
+  paused: boolean;
+  spool: { bytes: number; lines: number };
+  registryDevices: number;
+};
+
+export type Ingest = { start(): Promise<void>; stop(): Promise<void>; status(): IngestStatus };
+
+const MAX_UNKNOWN_FIELD_LABELS = 64;
+
+export async function createIngest(deps: IngestDeps): Promise<Ingest> {
+  const { config, log, metrics, registry } = deps;
+  const now = deps.now ?? Date.now;
+  const spool = await openSpool({ ...config.spool });
+  const writer = createWriter({
+    spool,
+    write: deps.write,
+    log: log.child({ module: "writer" }),
+    metrics,
+    ...config.writer,
+    deadLetterDir: config.spool.dir,
+  });
+  const pipeline = createPipeline({ lookup: (id) => registry.get(id), now });
+  const rejectLog = createRejectLog(log.child({ module: "rejects" }), now);
+  const unknownFieldLabels = new Map<string, Set<string>>(DEVICE_KINDS.map((k) => [k, new Set<string>()]));
+  const accepted = Object.fromEntries(DEVICE_KINDS.map((k) => [k, metrics.accepted.labels(k)]));
+  const msgResult = {
+    accepted: metrics.messages.labels("accepted"),
+    rejected: metrics.messages.labels("rejected"),
+    partial: metrics.messages.labels("partial"),
+  };
+
+  const queue: IncomingMessage[] = [];
+  let draining = false;
+  let paused = false;
+  let connected = false;
+  let backpressureTimer: NodeJS.Timeout | undefined;
+
+  const subscriber = createSubscriber({
+    url: config.mqtt.url,
+    clientId: config.mqtt.clientId,
+    username: config.mqtt.username || undefined,
+    password: config.mqtt.password || undefined,
+    keepaliveS: config.mqtt.keepaliveS,
+    clean: false,
+    subscriptions: [
+      { topic: TELEMETRY_FILTER, qos: 1 },
+      { topic: REGISTRY_CHANGED_TOPIC, qos: 0 },
+    ],
+    log: log.child({ module: "mqtt" }),
+    onConnectionChange(c) {
+      connected = c;
+      metrics.mqttConnected.set(c ? 1 : 0);
+    },
+    onMessage(msg) {
+      if (msg.topic === REGISTRY_CHANGED_TOPIC) {
+        registry.sync().catch((err: Error) => log.warn({ err: err.message }, "registry sync failed"));
+        return;
+      }
+      if (draining) queue.push(msg);
+      else if (!handle(msg, false)) {
+        queue.push(msg);
+        void drain();
+      }
+      checkBackpressure();
+    },
+  });
+
+  /** Processes one message; false when its device is unknown and the registry should be refreshed first. */
+  function handle(msg: IncomingMessage, final: boolean): boolean {
+    const result = pipeline.process(msg.topic, msg.payload, final);
+    if (result === RETRY_UNKNOWN) return false;
+    account(result);
+    spool.append(result.text, result.lines, msg.ack);
+    return true;
+  }
+
+  async function drain(): Promise<void> {
+    draining = true;
+    try {
+      let head = 0;
+      while (head < queue.length) {
+        const msg = queue[head++] as IncomingMessage;
+        if (!handle(msg, false)) {
+          await registry.refreshForMiss();
+          handle(msg, true);
+        }
+      }
+      queue.length = 0;
+    } finally {
+      draining = false;
+      checkBackpressure();
+    }
+  }
+
+  function account(r: ProcessResult): void {
+    if (r.kind !== "unknown" && r.accepted > 0) accepted[r.kind]?.inc(r.accepted);
+    (r.rejections.length === 0
+      ? msgResult.accepted
+      : r.accepted === 0
+        ? msgResult.rejected
+        : msgResult.partial
+    ).inc();
+    for (const rej of r.rejections) {
+      metrics.rejected.labels(rej.kind, rej.reason).inc();
+      rejectLog.record(rej);
+    }
+    if (r.unknownFields.length > 0 && r.kind !== "unknown") {
+      const seen = unknownFieldLabels.get(r.kind) as Set<string>;
+      for (const f of r.unknownFields) {
+        // Bounded label set: a device sending random keys must not blow up the metrics.
+        if (!seen.has(f) && seen.size >= MAX_UNKNOWN_FIELD_LABELS) {
+          metrics.unknownFields.labels(r.kind, "_other").inc();
+          continue;
+        }
+        if (!seen.has(f))
+          log.info(
+            { kind: r.kind, field: f },
+            "telemetry carries a field the contract does not know (not stored)",
+          );
+        seen.add(f);
+        metrics.unknownFields.labels(r.kind, f).inc();
+      }
+    }
+  }
+
+  function checkBackpressure(): void {
+    const bp = config.backpressure;
+    const over =
+      queue.length > bp.maxQueuedMessages || spool.pendingBytes() > bp.maxPendingBytes || spool.isFull();
+    const under =
+      queue.length < bp.maxQueuedMessages / 2 &&
+      spool.pendingBytes() < bp.maxPendingBytes / 2 &&
+      !spool.isFull();
+    if (over && !paused) {
+      paused = true;
+      subscriber.pause();
+      metrics.paused.set(1);
+      log.warn(
+        { queued: queue.length, pendingBytes: spool.pendingBytes(), spool: spool.depth() },
+        "backpressure: pausing reads from the broker",
+      );
+    } else if (under && paused) {
+      paused = false;
+      subscriber.resume();
+      metrics.paused.set(0);
+      log.info("backpressure released: reading from the broker again");
+    }
+  }
+
+  return {
+    async start() {
+      writer.start();
+      subscriber.start();
+      backpressureTimer = setInterval(() => {
+        checkBackpressure();
+        const d = spool.depth();
+        metrics.spoolBytes.set(d.bytes);
+        metrics.spoolLines.set(d.lines);
+        metrics.registryDevices.set(registry.size());
+      }, 100);
+      backpressureTimer.unref();
+    },
+    async stop() {
+      subscriber.pause();
+      while (draining) await new Promise((r) => setTimeout(r, 10));
+      await spool.flush(); // acks for everything received go out before we disconnect
+      await subscriber.stop();
+      await writer.stop(config.writer.shutdownGraceMs);
+      if (backpressureTimer) clearInterval(backpressureTimer);
+      await spool.close();
+      log.info({ spool: spool.depth() }, "ingest stopped");
+    },
+    status: () => ({
+      mqttConnected: connected,
+      influxUp: writer.influxUp(),
+      influxError: writer.lastError(),
+      paused,
+      spool: spool.depth(),
+      registryDevices: registry.size(),
+    }),
+  };
+}

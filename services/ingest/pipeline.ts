@@ -1,0 +1,207 @@
+// Per-message processing: topic → registry → payload → readings → line protocol, with every rejection a value
+// carrying its reason code. Pure apart from the registry lookup, the meter memory and the counters it feeds.
+import { MAX_MESSAGE_BYTES } from "../contract/readings.ts";
+import type { RejectReason } from "../contract/reasons.ts";
+import type { DeviceKind } from "../contract/topics.ts";
+import { parseDeviceTopic } from "../contract/topics.ts";
+import { checkMeter, decodePayload, type MeterState, validateReading } from "../contract/validate.ts";
+import { escapeTag, quoteString, readingLine, tagSet } from "./line-protocol.ts";
+
+export type DeviceInfo = { id: string; kind: DeviceKind; district: string };
+
+export type Rejection = {
+  reason: RejectReason;
+  kind: DeviceKind | "unknown";
+  deviceId: string;
+  detail: string;
+  /** Index of the reading within a backlog array. */
+  index?: number;
+  excerpt: string;
+};
+
+export type ProcessResult = {
+  /** Line protocol for accepted readings and for the reject records, ready for the spool. */
+  text: string;
+  lines: number;
+  kind: DeviceKind | "unknown";
+  accepted: number;
+  rejections: Rejection[];
+  unknownFields: string[];
+};
+
+/** The device is not (yet) in the registry cache: the caller may refresh it and call again with final=true. */
+export const RETRY_UNKNOWN = Symbol("retry-unknown-device");
+
+export const EXCERPT_CHARS = 512;
+
+export type Pipeline = {
+  process(topic: string, payload: Buffer, final: boolean): ProcessResult | typeof RETRY_UNKNOWN;
+};
+
+export function createPipeline(deps: {
+  lookup(id: string): DeviceInfo | undefined;
+  now(): number;
+}): Pipeline {
+  const meters = new Map<string, MeterState>();
+  const tagCache = new Map<string, { district: string; tags: string }>();
+  let rejectSeq = 0;
+
+  function tagsFor(device: DeviceInfo): string {
+    const hit = tagCache.get(device.id);
+    if (hit && hit.district === device.district) return hit.tags;
+    const tags = tagSet({ device_id: device.id, district: device.district });
+    tagCache.set(device.id, { district: device.district, tags });
+    return tags;
+  }
+
+  function rejectLine(r: Rejection, district: string | undefined, topic: string): string {
+    // Reject records are stamped with the platform's receive time; the counter keeps two in one ms apart.
+    const ns = `${deps.now()}${String(rejectSeq++ % 1_000_000).padStart(6, "0")}`;
+    const tags = tagSet({
+      device_id: r.deviceId,
+      kind: r.kind,
+      reason: r.reason,
+      ...(district ? { district } : {}),
+    });
+    const index = r.index === undefined ? "" : `,index=${r.index}i`;
+    return `ingest_rejects${tags} detail=${quoteString(r.detail)},excerpt=${quoteString(r.excerpt)},topic=${quoteString(topic.slice(0, 256))}${index} ${ns}\n`;
+  }
+
+  function messageReject(
+    topic: string,
+    payload: Buffer,
+    reason: RejectReason,
+    detail: string,
+    kind: DeviceKind | "unknown",
+    deviceId: string,
+    district?: string,
+  ): ProcessResult {
+    const r: Rejection = { reason, kind, deviceId, detail, excerpt: excerptOf(payload) };
+    return {
+      text: rejectLine(r, district, topic),
+      lines: 1,
+      kind,
+      accepted: 0,
+      rejections: [r],
+      unknownFields: [],
+    };
+  }
+
+  return {
+    process(topic, payload, final) {
+      const t = parseDeviceTopic(topic);
+      if (!t.ok || t.channel !== "telemetry") {
+        const detail = t.ok ? `channel ${t.channel} is not telemetry` : t.detail;
+        return messageReject(
+          topic,
+          payload,
+          "bad_topic",
+          detail,
+          "unknown",
+          (topic.split("/")[3] ?? "").slice(0, 64) || "-",
+        );
+      }
+      const device = deps.lookup(t.deviceId);
+      if (!device) {
+        if (!final) return RETRY_UNKNOWN;
+        return messageReject(
+          topic,
+          payload,
+          "unknown_device",
+          `${t.deviceId} is not registered`,
+          t.kind,
+          t.deviceId,
+        );
+      }
+      if (device.kind !== t.kind) {
+        return messageReject(
+          topic,
+          payload,
+          "kind_mismatch",
+          `registered as ${device.kind}, topic says ${t.kind}`,
+          t.kind,
+          t.deviceId,
+          device.district,
+        );
+      }
+      if (payload.byteLength > MAX_MESSAGE_BYTES) {
+        return messageReject(
+          topic,
+          payload,
+          "too_large",
+          `${payload.byteLength} bytes > ${MAX_MESSAGE_BYTES}`,
+          t.kind,
+          t.deviceId,
+          device.district,
+        );
+      }
+      const decoded = decodePayload(payload);
+      if (!decoded.ok)
+        return messageReject(
+          topic,
+          payload,
+          decoded.reason,
+          decoded.detail,
+          t.kind,
+          t.deviceId,
+          device.district,
+        );
+
+      const tags = tagsFor(device);
+      const now = deps.now();
+      let text = "";
+      let lines = 0;
+      let accepted = 0;
+      const rejections: Rejection[] = [];
+      let unknownFields: string[] = [];
+      decoded.readings.forEach((raw, i) => {
+        const index = decoded.batch ? i : undefined;
+        const v = validateReading(t.kind, raw, now);
+        let rejection = v.ok ? undefined : v;
+        if (v.ok && t.kind === "streetlight") {
+          const sl = v.reading as { energy_wh: number; meter_reset?: boolean };
+          rejection = checkMeter(meters.get(device.id), v.tsMs, sl.energy_wh, sl.meter_reset);
+          const prev = meters.get(device.id);
+          if (!rejection && (!prev || v.tsMs >= prev.tsMs))
+            meters.set(device.id, { tsMs: v.tsMs, energyWh: sl.energy_wh });
+        }
+        if (rejection) {
+          const r: Rejection = {
+            reason: rejection.reason,
+            kind: t.kind,
+            deviceId: device.id,
+            detail: rejection.detail,
+            excerpt: excerptOf(raw),
+            ...(index === undefined ? {} : { index }),
+          };
+          rejections.push(r);
+          text += rejectLine(r, device.district, topic);
+          lines++;
+          return;
+        }
+        if (v.ok) {
+          text += readingLine(t.kind, tags, v.reading as Record<string, unknown>, v.tsMs);
+          lines++;
+          accepted++;
+          if (v.unknownFields.length > 0) unknownFields = unknownFields.concat(v.unknownFields);
+        }
+      });
+      return { text, lines, kind: t.kind, accepted, rejections, unknownFields };
+    },
+  };
+}
+
+function excerptOf(value: Buffer | unknown): string {
+  if (Buffer.isBuffer(value))
+    return value
+      .subarray(0, EXCERPT_CHARS * 4)
+      .toString("utf8")
+      .slice(0, EXCERPT_CHARS);
+  let s: string;
+  try {
+    s = JSON.stringify(value) ?? String(value);
+  } catch {
+    s = String(value);
+  }
+  return s.slice(0, EXCERPT_CHARS);
+}

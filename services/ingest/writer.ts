@@ -1,0 +1,114 @@
+// Drains the spool into InfluxDB in batches. A batch leaves the spool only once InfluxDB accepted it; while
+// InfluxDB is slow or down the writer backs off and retries, and the backlog waits on disk.
+// A batch InfluxDB refuses as malformed (HTTP 400, e.g. a field type conflict) is split in halves until the
+// offending lines are isolated: they go to a dead-letter file, every good line is still written.
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { InfluxHttpError } from "../lib/influx/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import type { IngestMetrics } from "./metrics.ts";
+import type { Spool } from "./spool.ts";
+
+export type WriteLines = (lines: readonly string[]) => Promise<void>;
+
+export type Writer = {
+  start(): void;
+  stop(graceMs: number): Promise<void>;
+  influxUp(): boolean;
+  lastError(): string | undefined;
+};
+
+export type WriterOptions = {
+  spool: Spool;
+  write: WriteLines;
+  log: Logger;
+  metrics: IngestMetrics;
+  batchBytes: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+  deadLetterDir: string;
+};
+
+export function createWriter(opts: WriterOptions): Writer {
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let up = true;
+  let lastErr: string | undefined;
+  let backoff = opts.retryMinMs;
+  let deadline = Number.POSITIVE_INFINITY;
+  const { metrics, log } = opts;
+
+  async function sendWithSplit(lines: string[]): Promise<void> {
+    try {
+      const end = metrics.writeLatency.startTimer();
+      await opts.write(lines);
+      end();
+      metrics.batches.labels("ok").inc();
+      metrics.pointsWritten.inc(lines.length);
+    } catch (err) {
+      if (!(err instanceof InfluxHttpError) || err.status !== 400) throw err;
+      if (lines.length === 1) {
+        metrics.deadLetters.inc();
+        appendFileSync(
+          join(opts.deadLetterDir, "dead-letter.lp"),
+          `# ${new Date().toISOString()} ${err.message}\n${lines[0]}\n`,
+        );
+        log.error(
+          { err: err.message, line: lines[0]?.slice(0, 300) },
+          "InfluxDB refused a line; kept in dead-letter.lp",
+        );
+        return;
+      }
+      const mid = lines.length >> 1;
+      await sendWithSplit(lines.slice(0, mid));
+      await sendWithSplit(lines.slice(mid));
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (running || Date.now() < deadline) {
+      const batch = opts.spool.readBatch(opts.batchBytes);
+      if (!batch) {
+        if (!running) return;
+        await opts.spool.waitForData(50);
+        continue;
+      }
+      const lines = batch.text.split("\n");
+      lines.pop(); // the text ends with a newline
+      try {
+        await sendWithSplit(lines);
+        opts.spool.advance(batch.next, batch.lines);
+        if (!up) log.info("InfluxDB writes succeed again; draining the spool");
+        up = true;
+        lastErr = undefined;
+        backoff = opts.retryMinMs;
+      } catch (err) {
+        metrics.batches.labels("error").inc();
+        lastErr = (err as Error).message;
+        if (up)
+          log.warn({ err: lastErr }, "InfluxDB write failed; readings stay in the spool and are retried");
+        up = false;
+        if (!running && Date.now() + backoff >= deadline) return;
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(opts.retryMaxMs, backoff * 2);
+      }
+      metrics.influxUp.set(up ? 1 : 0);
+    }
+  }
+
+  return {
+    start() {
+      running = true;
+      deadline = Number.POSITIVE_INFINITY;
+      loop = run().catch((err: Error) => log.fatal({ err }, "writer loop crashed"));
+    },
+    /** Stops taking new batches once the spool is drained or `graceMs` passed; what is left stays spooled. */
+    async stop(graceMs) {
+      deadline = Date.now() + graceMs;
+      running = false;
+      await loop;
+    },
+    influxUp: () => up,
+    lastError: () => lastErr,
+  };
+}
