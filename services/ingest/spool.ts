@@ -133,7 +133,7 @@ export async function openSpool(opts: SpoolOptions): Promise<Spool> {
   }
 
   function schedule(): void {
-    if (timer || committing) return;
+    if (timer !== undefined || committing !== undefined) return;
     timer = setTimeout(run, pendingLen > 1 << 20 ? 0 : opts.commitIntervalMs);
   }
 
@@ -148,7 +148,7 @@ export async function openSpool(opts: SpoolOptions): Promise<Spool> {
 
   async function flush(): Promise<void> {
     for (;;) {
-      if (committing) {
+      if (committing !== undefined) {
         await committing;
         continue;
       }

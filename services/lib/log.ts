@@ -1,5 +1,5 @@
 // Structured logs (pino), one child logger per module carrying the ids that matter (STYLE.md, habit 7).
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 
 export type { Logger };
 
