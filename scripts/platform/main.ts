@@ -1,0 +1,111 @@
+// `npm start`: the whole platform on one machine, from a fresh clone with nothing done first.
+//   1. InfluxDB: INFLUX_URL if set; else a local influxd in .data/influxdb (Debian's package installed if absent).
+//   2. The command service (device registry), the broker, the ingest: each its own process, logs in .data/logs/.
+//   3. A demo fleet from the simulators (hundreds of devices), registered through the command service's API.
+// Prints where everything is and, every few seconds, how many readings have landed. Ctrl-C stops it all in
+// order (devices first, the ingest flushing its spool, then the broker, the registry and InfluxDB).
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { createLogger } from "../../services/lib/log.ts";
+import { type InfluxdHandle, startInfluxd } from "../influxd/influxd.ts";
+import { type Child, pickPort, startChild, waitForHttp } from "./processes.ts";
+import { countReadings } from "./status.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const { values: args } = parseArgs({
+  options: {
+    "data-dir": { type: "string", default: join(ROOT, ".data") },
+    "no-fleet": { type: "boolean", default: false },
+    streetlights: { type: "string" },
+    airquality: { type: "string" },
+    traffic: { type: "string" },
+    "status-every": { type: "string", default: "10" },
+  },
+});
+const dataDir = resolve(args["data-dir"]);
+mkdirSync(dataDir, { recursive: true });
+const logDir = join(dataDir, "logs");
+const log = createLogger("platform", process.env.LOG_LEVEL ?? "info");
+const children: Child[] = [];
+let influxd: InfluxdHandle | undefined;
+let stopping = false;
+
+function onExit(name: string, code: number | null, signal: string | null): void {
+  if (stopping) return;
+  console.error(`\n${name} exited unexpectedly (code ${code}, signal ${signal}); see ${join(logDir, `${name}.log`)}. Stopping.`);
+  void shutdown(1);
+}
+
+async function shutdown(exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log("\nstopping: simulators, ingest (flushing its spool), broker, command service, InfluxDB…");
+  for (const name of ["simulator", "ingest", "broker", "command"]) {
+    await children.find((c) => c.name === name)?.stop(name === "ingest" ? 20_000 : 10_000);
+  }
+  await influxd?.stop();
+  console.log("stopped.");
+  process.exit(exitCode);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+try {
+  let influxUrl = process.env.INFLUX_URL ?? "";
+  if (!influxUrl) {
+    console.log("InfluxDB: INFLUX_URL is not set; starting a local influxd in", join(dataDir, "influxdb"));
+    influxd = await startInfluxd({ dataDir: join(dataDir, "influxdb"), port: await pickPort(8086), database: process.env.INFLUX_BUCKET ?? "telemetry", log: log.child({ module: "influxd" }) });
+    influxUrl = influxd.url;
+  }
+  const ports = {
+    command: await pickPort(Number(process.env.COMMAND_PORT ?? 8080)),
+    mqtt: await pickPort(Number(process.env.BROKER_MQTT_PORT ?? 1883)),
+    ws: await pickPort(Number(process.env.BROKER_WS_PORT ?? 9001)),
+    brokerOps: await pickPort(Number(process.env.BROKER_OPS_PORT ?? 9102)),
+    ingestOps: await pickPort(Number(process.env.INGEST_OPS_PORT ?? 9103)),
+  };
+  const mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
+  const commandUrl = `http://127.0.0.1:${ports.command}`;
+  const common = { INFLUX_URL: influxUrl, MQTT_URL: mqttUrl, REGISTRY_URL: commandUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "info" };
+  const start = (name: string, script: string, env: Record<string, string>, extra: string[] = []) => {
+    const child = startChild({ name, script: join(ROOT, script), args: extra, env: { ...common, ...env }, logDir, cwd: ROOT, onExit });
+    children.push(child);
+    return child;
+  };
+
+  start("broker", "services/broker/main.ts", { BROKER_MQTT_PORT: String(ports.mqtt), BROKER_WS_PORT: String(ports.ws), BROKER_OPS_PORT: String(ports.brokerOps) });
+  await waitForHttp(`http://127.0.0.1:${ports.brokerOps}/health`, 30_000);
+  start("command", "services/command/main.ts", { COMMAND_PORT: String(ports.command), REGISTRY_DB: join(dataDir, "registry.sqlite") });
+  await waitForHttp(`${commandUrl}/health`, 30_000);
+  start("ingest", "services/ingest/main.ts", { INGEST_OPS_PORT: String(ports.ingestOps), INGEST_SPOOL_DIR: join(dataDir, "ingest-spool") });
+  // The ingest answers /health with 503 until InfluxDB is reachable; answering at all means it is up.
+  await waitForHttp(`http://127.0.0.1:${ports.ingestOps}/health`, 60_000, () => true);
+  if (!args["no-fleet"]) {
+    const fleetArgs: string[] = [];
+    for (const k of ["streetlights", "airquality", "traffic"] as const) if (args[k]) fleetArgs.push(`--${k}`, args[k] as string);
+    start("simulator", "simulators/main.ts", {}, fleetArgs);
+  }
+
+  console.log(`
+Casablanca city telemetry platform is running.
+  MQTT broker       ${mqttUrl}   (WebSocket ws://127.0.0.1:${ports.ws}/mqtt)
+  Broker ops        http://127.0.0.1:${ports.brokerOps}/health  /metrics
+  Command service   ${commandUrl}/v1/devices   (registry feed /v1/registry/changes)
+  Ingest ops        http://127.0.0.1:${ports.ingestOps}/health  /metrics
+  InfluxDB          ${influxUrl}   database "${process.env.INFLUX_BUCKET ?? "telemetry"}"${influxd ? ` (local influxd ${influxd.version}, data in ${join(dataDir, "influxdb")})` : ""}
+  Logs              ${logDir}/<service>.log
+Press Ctrl-C to stop.
+`);
+  const everyMs = Number(args["status-every"]) * 1000;
+  const t0 = Date.now();
+  const timer = setInterval(() => {
+    void countReadings({ influxUrl, ingestOps: `http://127.0.0.1:${ports.ingestOps}`, env: process.env }).then((s) => {
+      if (!stopping) console.log(`[${Math.round((Date.now() - t0) / 1000)}s] ${s}`);
+    });
+  }, everyMs);
+  timer.unref();
+} catch (err) {
+  console.error(`npm start failed: ${(err as Error).message}`);
+  await shutdown(1);
+}
