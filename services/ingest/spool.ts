@@ -167,6 +167,18 @@ export async function openSpool(opts: SpoolOptions): Promise<Spool> {
     return fd;
   }
 
+  function dropSegmentsBefore(segment: number): void {
+    for (const seg of [...sizes.keys()]) {
+      if (seg >= segment) continue;
+      const fd = readFds.get(seg);
+      if (fd !== undefined) closeSync(fd);
+      readFds.delete(seg);
+      rmSync(join(segDir, segName(seg)), { force: true });
+      sizes.delete(seg);
+      checkpointDirty = true;
+    }
+  }
+
   function saveCheckpoint(force: boolean): void {
     if (!checkpointDirty || (!force && Date.now() - lastCheckpointAt < 200)) return;
     writeFileSync(`${checkpointFile}.tmp`, JSON.stringify(reader));
@@ -199,8 +211,9 @@ export async function openSpool(opts: SpoolOptions): Promise<Spool> {
         const size = sizes.get(reader.segment) ?? 0;
         if (reader.offset < size) break;
         if (reader.segment >= active) return undefined;
-        // Finished a sealed segment: move on; it is deleted at the next advance past it.
+        // A sealed segment written to the end: move on and delete it.
         reader = { segment: reader.segment + 1, offset: 0 };
+        dropSegmentsBefore(reader.segment);
       }
       const size = sizes.get(reader.segment) ?? 0;
       const want = Math.min(maxBytes, size - reader.offset);
@@ -216,15 +229,7 @@ export async function openSpool(opts: SpoolOptions): Promise<Spool> {
     advance(next, lines) {
       reader = next;
       backlogLines = Math.max(0, backlogLines - lines);
-      for (const seg of [...sizes.keys()]) {
-        if (seg < reader.segment) {
-          const fd = readFds.get(seg);
-          if (fd !== undefined) closeSync(fd);
-          readFds.delete(seg);
-          rmSync(join(segDir, segName(seg)), { force: true });
-          sizes.delete(seg);
-        }
-      }
+      dropSegmentsBefore(reader.segment);
       checkpointDirty = true;
       saveCheckpoint(false);
     },
