@@ -94,7 +94,15 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
 
   /** Processes one message; false when its device is unknown and the registry should be refreshed first. */
   function handle(msg: IncomingMessage, final: boolean): boolean {
-    const result = pipeline.process(msg.topic, msg.payload, final);
+    let result: ProcessResult | typeof RETRY_UNKNOWN;
+    try {
+      result = pipeline.process(msg.topic, msg.payload, final);
+    } catch (err) {
+      // A defect must not crash the ingest nor make the broker redeliver the message forever: keep the payload
+      // as a reject record (so nothing is silently lost) and go on.
+      log.error({ err, topic: msg.topic }, "failed to process a message");
+      result = pipeline.internalError(msg.topic, msg.payload, (err as Error).message);
+    }
     if (result === RETRY_UNKNOWN) return false;
     account(result);
     spool.append(result.text, result.lines, msg.ack);

@@ -36,6 +36,8 @@ export const EXCERPT_CHARS = 512;
 
 export type Pipeline = {
   process(topic: string, payload: Buffer, final: boolean): ProcessResult | typeof RETRY_UNKNOWN;
+  /** A reject record for a message whose processing failed unexpectedly. */
+  internalError(topic: string, payload: Buffer, detail: string): ProcessResult;
 };
 
 export function createPipeline(deps: {
@@ -88,6 +90,17 @@ export function createPipeline(deps: {
   }
 
   return {
+    internalError(topic, payload, detail) {
+      const t = parseDeviceTopic(topic);
+      return messageReject(
+        topic,
+        payload,
+        "internal_error",
+        detail.slice(0, 300),
+        t.ok ? t.kind : "unknown",
+        t.ok ? t.deviceId : "-",
+      );
+    },
     process(topic, payload, final) {
       const t = parseDeviceTopic(topic);
       if (!t.ok || t.channel !== "telemetry") {

@@ -45,6 +45,7 @@ export function createRegistryCache(opts: RegistryCacheOptions): RegistryCache {
   let applied = 0;
   let inflight: Promise<void> | undefined;
   let lastSync = 0;
+  let lastAttempt = 0;
   let lastErr: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let dirtySnapshot = false;
@@ -97,6 +98,7 @@ export function createRegistryCache(opts: RegistryCacheOptions): RegistryCache {
   }
 
   function sync(): Promise<void> {
+    if (!inflight) lastAttempt = now();
     inflight ??= pull()
       .catch((err: Error) => {
         lastErr = err.message;
@@ -115,7 +117,8 @@ export function createRegistryCache(opts: RegistryCacheOptions): RegistryCache {
     sync,
     async refreshForMiss() {
       if (inflight !== undefined) return inflight.catch(() => undefined);
-      if (now() - lastSync < (opts.minMissRefreshMs ?? 1000)) return;
+      // Rate-limited by the last attempt, not the last success: a hung feed must not stall every miss.
+      if (now() - lastAttempt < (opts.minMissRefreshMs ?? 1000)) return;
       await sync().catch(() => undefined);
     },
     onChange: (l) => void listeners.push(l),
