@@ -1,11 +1,11 @@
 // Per-message processing: topic → registry → payload → readings → line protocol, with every rejection a value
-// carrying its reason code. Pure apart from the registry lookup, the meter memory and the counters it feeds.
+// carrying its reason code. Pure apart from the registry lookup and the meter memory.
 import { MAX_MESSAGE_BYTES } from "../contract/readings.ts";
 import type { RejectReason } from "../contract/reasons.ts";
 import type { DeviceKind } from "../contract/topics.ts";
 import { parseDeviceTopic } from "../contract/topics.ts";
 import { checkMeter, decodePayload, type MeterState, validateReading } from "../contract/validate.ts";
-import { escapeTag, quoteString, readingLine, tagSet } from "./line-protocol.ts";
+import { quoteString, readingLine, tagSet } from "./line-protocol.ts";
 
 export type DeviceInfo = { id: string; kind: DeviceKind; district: string };
 
