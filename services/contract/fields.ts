@@ -23,12 +23,15 @@ export function float(unit: string, min: number, max: number, description: strin
 }
 
 export function integer(unit: string, min: number, max: number, description: string) {
-  return z
-    .number({ error: typeError })
-    .int({ error: "not_integer" })
-    .min(min, { error: lowError(min) })
-    .max(max, { error: "out_of_range" })
-    .register(fieldRegistry, { unit, influx: "integer", description, min, max });
+  return (
+    z
+      .number({ error: typeError })
+      // Bounds before .int(): zod's int check also refuses values beyond 2^53, which are out of range, not fractions.
+      .min(min, { error: lowError(min) })
+      .max(max, { error: "out_of_range" })
+      .int({ error: "not_integer" })
+      .register(fieldRegistry, { unit, influx: "integer", description, min, max })
+  );
 }
 
 export function boolean(description: string) {

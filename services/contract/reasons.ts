@@ -12,7 +12,7 @@ export const MESSAGE_REASONS = {
   unknown_device: "The device id is not in the device registry.",
   kind_mismatch: "The device is registered as another kind than the topic says.",
   internal_error:
-    "The platform failed to process the message (a defect, logged at error level); the payload is kept in ingest_rejects.",
+    "The platform failed to process the message (a defect, logged at error level); an excerpt of the payload is kept in ingest_rejects.",
 } as const;
 export type MessageReason = keyof typeof MESSAGE_REASONS;
 

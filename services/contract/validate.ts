@@ -23,6 +23,8 @@ export type PayloadResult =
   | { ok: true; readings: unknown[]; batch: boolean }
   | { ok: false; reason: MessageReason; detail: string };
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Decodes a telemetry payload into its readings (one object, or an array of 1–500). */
 export function decodePayload(payload: Uint8Array | string): PayloadResult {
   const size = typeof payload === "string" ? Buffer.byteLength(payload) : payload.byteLength;
@@ -31,7 +33,8 @@ export function decodePayload(payload: Uint8Array | string): PayloadResult {
   }
   let data: unknown;
   try {
-    const text = typeof payload === "string" ? payload : Buffer.from(payload).toString("utf8");
+    // A strict decoder: invalid UTF-8 is refused rather than turned into U+FFFD.
+    const text = typeof payload === "string" ? payload : utf8.decode(payload);
     data = JSON.parse(text);
   } catch (err) {
     return { ok: false, reason: "not_json", detail: (err as Error).message };
@@ -85,17 +88,23 @@ function reject(field: string, rule: FieldRule, detail: string): ReadingRejectio
 }
 
 /** Parses `ts` (ISO 8601 with a zone, or epoch milliseconds) into epoch milliseconds, or a rule it breaks. */
+/** Date, time and zone are all required, so that a local time is never read in the platform's zone. */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
 export function parseTimestamp(ts: number | string, nowMs: number): number | FieldRule {
   let ms: number;
   if (typeof ts === "number") {
     if (!Number.isFinite(ts)) return "invalid";
     ms = ts;
   } else {
-    // Require a date, a time and a zone so that a local time is never read as the platform's zone.
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(ts))
-      return "invalid";
+    const m = ISO_8601.exec(ts);
+    if (!m) return "invalid";
     ms = Date.parse(ts);
     if (Number.isNaN(ms)) return "invalid";
+    // Date.parse rolls impossible dates over (February 30 → March 2); refuse them instead.
+    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate())
+      return "invalid";
   }
   if (ms > nowMs + MAX_FUTURE_SKEW_MS) return "in_future";
   if (ms < EARLIEST_TS_MS) return "too_old";
@@ -108,7 +117,8 @@ export function validateReading<K extends DeviceKind>(
   nowMs: number,
 ): ReadingResult<K> {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    return reject("reading", "not_object", `reading is a JSON ${raw === null ? "null" : typeof raw}`);
+    const what = raw === null ? "null" : Array.isArray(raw) ? "array" : typeof raw;
+    return reject("reading", "not_object", `reading is a JSON ${what}`);
   }
   const schema = READING_SCHEMAS[kind] as unknown as z.ZodType<ReadingOf<K>>;
   const parsed = schema.safeParse(raw);
