@@ -1,0 +1,264 @@
+// One simulated device at run time: its MQTT link and availability, its reading schedule on the simulated
+// clock and its connectivity faults (the backlog and the publish pump are outbox.ts). Readings sit on a fixed per-device grid (phase + k·interval), so the fleet does not
+// publish in lockstep and a re-run produces the same timestamps. Backfill and live share the grid and the
+// model, so seq and the energy meter run on without a break from history into the present.
+import type { Logger } from "pino";
+import { MAX_BATCH_READINGS } from "../services/contract/readings.ts";
+import { deviceTopic } from "../services/contract/topics.ts";
+import type { Clock, TimerHandle } from "./clock.ts";
+import { episode, FAULT_DURATIONS, type FaultRates } from "./faults.ts";
+import type { Limiter } from "./limiter.ts";
+import type { Link, LinkFactory, LinkOptions } from "./link.ts";
+import type { DeviceModel } from "./models/index.ts";
+import { createOutbox } from "./outbox.ts";
+import type { SimDevice } from "./plan.ts";
+import { rngFor } from "./prng.ts";
+import type { DimmingProgram } from "./program.ts";
+import { createTruthAccumulator, type DeviceTruth } from "./truth.ts";
+
+export type Credentials = { username: string; password?: string };
+
+export type DeviceDeps = {
+  device: SimDevice;
+  model: DeviceModel;
+  clock: Clock;
+  link: LinkFactory;
+  /** Broker address and session timings; the identity and the last will come from the device. */
+  linkOptions: Pick<LinkOptions, "url" | "keepaliveS" | "reconnectPeriodMs" | "connectTimeoutMs">;
+  credentials: Credentials;
+  /** Fleet-wide bound on messages awaiting their PUBACK. */
+  limiter: Limiter;
+  /** Per-client bound on messages awaiting their PUBACK. */
+  maxInflight: number;
+  /** Oldest readings are dropped beyond this many waiting (a device's memory is finite). */
+  maxBacklog: number;
+  seed: string | number;
+  faults: FaultRates;
+  log: Logger;
+};
+
+export type DeviceStats = {
+  connected: boolean;
+  offline: boolean;
+  generated: number;
+  published: number;
+  ackedMessages: number;
+  ackedReadings: number;
+  backlog: number;
+  inflight: number;
+  dropped: number;
+  errors: number;
+};
+
+export type DeviceRuntime = {
+  readonly device: SimDevice;
+  /** Opens the link; true once connected, false if not within the timeout (mqtt.js keeps retrying). */
+  connect(timeoutMs: number): Promise<boolean>;
+  /** Publishes the readings of [fromMs, toMs) as batches; resolves when the broker has acknowledged them all. */
+  backfill(fromMs: number, toMs: number): Promise<void>;
+  /** Starts reporting on the simulated clock, continuing after the last generated reading if any. */
+  startLive(): void;
+  /** Graceful: flushes the backlog (bounded wait), publishes {"online":false}, disconnects. */
+  stop(flushTimeoutMs: number): Promise<void>;
+  /** Abrupt loss (tests, chaos): the socket drops, the broker publishes the last will, no reconnect. */
+  kill(): Promise<void>;
+  setProgram(program: DimmingProgram): void;
+  stats(): DeviceStats;
+  truth(): DeviceTruth;
+};
+
+export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
+  const { device, model, clock } = deps;
+  const log = deps.log.child({ deviceId: device.id });
+  const stateTopic = deviceTopic(device.kind, device.id, "state");
+  const intervalMs = device.intervalS * 1000;
+  const offlineRng = rngFor(deps.seed, device.id, "offline");
+  const offlineFault = episode(offlineRng, deps.faults.offlinePerDay, FAULT_DURATIONS.offline);
+  const truth = createTruthAccumulator(device);
+  let link: Link | undefined;
+  let cursor: number | undefined; // next grid instant to generate
+  let backfillEnd: number | undefined;
+  let timer: TimerHandle | undefined;
+  let offline = false;
+  let stopped = false;
+  let killed = false;
+  let lastLiveTs: number | undefined;
+  let generated = 0;
+  let dropped = 0;
+
+  const outbox = createOutbox({
+    topic: deviceTopic(device.kind, device.id, "telemetry"),
+    link: () => link,
+    limiter: deps.limiter,
+    maxInflight: deps.maxInflight,
+    truth,
+    log,
+    // Backfill readings are generated as they are sent, one message's worth ahead (bounded memory).
+    refill(waiting) {
+      for (let n = waiting; n < MAX_BATCH_READINGS && backfillPending(); n++) {
+        generate(cursor as number);
+        cursor = (cursor as number) + intervalMs;
+      }
+    },
+    refillPending: () => backfillPending(),
+  });
+
+  const backfillPending = () => backfillEnd !== undefined && cursor !== undefined && cursor < backfillEnd;
+
+  /** First grid instant at or after `ms`. */
+  const gridAtOrAfter = (ms: number) =>
+    device.phaseMs + Math.ceil((ms - device.phaseMs) / intervalMs) * intervalMs;
+
+  function generate(ts: number): void {
+    const { reading, energyWh, burnS } = model.next(ts);
+    outbox.push({ ts, seq: reading.seq, json: JSON.stringify(reading), energyWh, burnS });
+    generated++;
+    truth.generated();
+  }
+
+  function openLink(): Link {
+    const l = deps.link({
+      ...deps.linkOptions,
+      clientId: device.id,
+      username: deps.credentials.username,
+      ...(deps.credentials.password === undefined ? {} : { password: deps.credentials.password }),
+      will: { topic: stateTopic, payload: JSON.stringify({ online: false }), qos: 1, retain: true },
+    });
+    let lastError = "";
+    l.onError((err) => {
+      // While the broker is down every retry fails the same way: say it once, then at debug level.
+      if (err.message === lastError) log.debug({ err: err.message }, "mqtt error");
+      else log.warn({ err: err.message }, "mqtt error");
+      lastError = err.message;
+    });
+    l.onConnect(() => {
+      if (link !== l) return;
+      log.debug("connected");
+      // Retained availability, replacing the last will the broker may have published [MQTT-3.3.1-5].
+      l.publish(stateTopic, JSON.stringify({ online: true }), { qos: 1, retain: true }).catch(
+        (err: Error) => {
+          log.debug({ err: err.message }, "online state not acknowledged");
+        },
+      );
+      outbox.pump();
+    });
+    return l;
+  }
+
+  function tick(): void {
+    timer = undefined;
+    if (stopped) return;
+    try {
+      const now = clock.now();
+      while (cursor !== undefined && cursor <= now) {
+        const dt = lastLiveTs === undefined ? 0 : cursor - lastLiveTs;
+        lastLiveTs = cursor;
+        applyOfflineFault(cursor, dt);
+        generate(cursor);
+        cursor += intervalMs;
+      }
+      dropped += outbox.trim(deps.maxBacklog);
+      outbox.pump();
+    } catch (err) {
+      log.error({ err }, "tick failed");
+    }
+    if (cursor !== undefined) timer = clock.setTimer(cursor - clock.now(), tick);
+  }
+
+  /** A device losing its connection for a while: it keeps measuring, and sends the backlog on return. */
+  function applyOfflineFault(ts: number, dtMs: number): void {
+    const down = offlineFault.at(ts, dtMs);
+    if (down && !offline) {
+      offline = true;
+      log.info({ until: new Date(offlineFault.until).toISOString() }, "fault: going offline");
+      const l = link;
+      link = undefined;
+      void l?.close(true);
+    } else if (!down && offline) {
+      offline = false;
+      log.info({ backlog: outbox.length }, "fault over: reconnecting");
+      link = openLink();
+    }
+  }
+
+  function waitConnected(l: Link, timeoutMs: number): Promise<boolean> {
+    if (l.connected) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), timeoutMs);
+      l.onConnect(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  return {
+    device,
+    connect(timeoutMs) {
+      link ??= openLink();
+      return waitConnected(link, timeoutMs);
+    },
+    async backfill(fromMs, toMs) {
+      if (timer) throw new Error("backfill while live: stop first");
+      cursor = gridAtOrAfter(Math.max(fromMs, cursor ?? fromMs));
+      backfillEnd = toMs;
+      outbox.pump();
+      await outbox.drained();
+      backfillEnd = undefined;
+    },
+    startLive() {
+      if (timer || stopped) return;
+      if (!offline) link ??= openLink();
+      cursor ??= gridAtOrAfter(clock.now());
+      timer = clock.setTimer(cursor - clock.now(), tick);
+    },
+    async stop(flushTimeoutMs) {
+      stopped = true;
+      backfillEnd = undefined; // an interrupted backfill sends what it has generated, no more
+      timer?.cancel();
+      timer = undefined;
+      if (killed) return;
+      offline = false; // a device being stopped comes back to hand over its backlog
+      link ??= openLink();
+      const l = link;
+      if (await waitConnected(l, Math.min(flushTimeoutMs, 5000))) {
+        const flushed = await Promise.race([
+          outbox.drained().then(() => true),
+          sleep(flushTimeoutMs).then(() => false),
+        ]);
+        if (!flushed)
+          log.warn({ backlog: outbox.length, inflight: outbox.inflight }, "stopping with readings unsent");
+        const offlineState = JSON.stringify({ online: false });
+        await l.publish(stateTopic, offlineState, { qos: 1, retain: true }).catch(() => {});
+      }
+      link = undefined;
+      await l.close(false);
+    },
+    async kill() {
+      stopped = true;
+      killed = true;
+      timer?.cancel();
+      timer = undefined;
+      const l = link;
+      link = undefined;
+      await l?.close(true);
+    },
+    setProgram(program) {
+      model.setProgram?.(program);
+    },
+    stats: () => ({
+      connected: link?.connected ?? false,
+      offline,
+      generated,
+      ...outbox.stats(),
+      backlog: outbox.length,
+      inflight: outbox.inflight,
+      dropped,
+    }),
+    truth: () => truth.snapshot(outbox.length + dropped),
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,119 @@
+// What the simulator knows it did, per device: readings acknowledged by the broker, their time span and, for
+// streetlights, the energy actually drawn and the hours burned. Tests compare InfluxDB against it; issue 5
+// compares computed savings against it. Energy and hours are those of acknowledged readings (each reading
+// carries the energy drawn since the previous one), so they describe exactly the data the platform received.
+import { writeFile } from "node:fs/promises";
+import type { QueuedReading } from "./batch.ts";
+import type { SimDevice } from "./plan.ts";
+
+export type DeviceTruth = {
+  id: string;
+  kind: SimDevice["kind"];
+  district: string;
+  /** Readings the model produced. */
+  generated: number;
+  /** Readings acknowledged by the broker (PUBACK); what the platform should hold. */
+  readings: number;
+  /** Messages acknowledged (a batch counts once). */
+  messages: number;
+  /** Readings still unsent (backlog) or given up. */
+  unsent: number;
+  first_ts: number | null;
+  last_ts: number | null;
+  min_seq: number | null;
+  max_seq: number | null;
+  led_watts?: number;
+  legacy_watts?: number;
+  /** Streetlights: energy drawn over the acknowledged readings' intervals, Wh. */
+  energy_wh?: number;
+  /** Streetlights: hours the lamp burned over the same intervals. */
+  burn_h?: number;
+};
+
+export type FleetTruth = {
+  seed: string | number;
+  written_at: string;
+  interval_s: number;
+  devices: DeviceTruth[];
+  totals: { devices: number; generated: number; readings: number; messages: number; unsent: number };
+};
+
+export type TruthAccumulator = {
+  generated(): void;
+  acked(chunk: readonly QueuedReading[]): void;
+  snapshot(unsent: number): DeviceTruth;
+};
+
+export function createTruthAccumulator(device: SimDevice): TruthAccumulator {
+  let generated = 0;
+  let readings = 0;
+  let messages = 0;
+  let energyWh = 0;
+  let burnS = 0;
+  let firstTs = Number.POSITIVE_INFINITY;
+  let lastTs = Number.NEGATIVE_INFINITY;
+  let minSeq = Number.POSITIVE_INFINITY;
+  let maxSeq = Number.NEGATIVE_INFINITY;
+  return {
+    generated: () => {
+      generated++;
+    },
+    acked(chunk) {
+      messages++;
+      for (const r of chunk) {
+        readings++;
+        energyWh += r.energyWh;
+        burnS += r.burnS;
+        if (r.ts < firstTs) firstTs = r.ts;
+        if (r.ts > lastTs) lastTs = r.ts;
+        if (r.seq < minSeq) minSeq = r.seq;
+        if (r.seq > maxSeq) maxSeq = r.seq;
+      }
+    },
+    snapshot(unsent) {
+      const finite = (v: number) => (Number.isFinite(v) ? v : null);
+      const truth: DeviceTruth = {
+        id: device.id,
+        kind: device.kind,
+        district: device.district,
+        generated,
+        readings,
+        messages,
+        unsent,
+        first_ts: finite(firstTs),
+        last_ts: finite(lastTs),
+        min_seq: finite(minSeq),
+        max_seq: finite(maxSeq),
+      };
+      if (device.kind === "streetlight") {
+        truth.led_watts = device.ledWatts;
+        truth.legacy_watts = device.legacyWatts;
+        truth.energy_wh = Math.round(energyWh * 1000) / 1000;
+        truth.burn_h = Math.round((burnS / 3600) * 10_000) / 10_000;
+      }
+      return truth;
+    },
+  };
+}
+
+export function fleetTruth(seed: string | number, intervalS: number, devices: DeviceTruth[]): FleetTruth {
+  const sum = (key: "generated" | "readings" | "messages" | "unsent") =>
+    devices.reduce((s, d) => s + d[key], 0);
+  return {
+    seed,
+    written_at: new Date().toISOString(),
+    interval_s: intervalS,
+    devices,
+    totals: {
+      devices: devices.length,
+      generated: sum("generated"),
+      readings: sum("readings"),
+      messages: sum("messages"),
+      unsent: sum("unsent"),
+    },
+  };
+}
+
+export async function writeTruthFile(path: string, truth: FleetTruth): Promise<void> {
+  await writeFile(path, `${JSON.stringify(truth, null, 2)}\n`);
+}

@@ -1,0 +1,84 @@
+// The simulator's configuration: defaults, environment names, CLI flags overriding them.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../services/lib/config.ts";
+import { parseCli, SIMULATOR_ENV, simulatorConfigSchema } from "../../simulators/config.ts";
+
+const emptyDir = mkdtempSync(join(tmpdir(), "sim-config-"));
+const load = (env: Record<string, string>, argv: string[] = []) => {
+  const cli = parseCli(argv);
+  if (cli.help) throw new Error("help");
+  return loadConfig("simulator", simulatorConfigSchema, SIMULATOR_ENV, {
+    env,
+    configDir: emptyDir,
+    overrides: cli.overrides,
+  });
+};
+
+describe("simulator config", () => {
+  it("defaults to the demo fleet on a local platform", () => {
+    const c = load({});
+    expect(c.mqtt.url).toBe("mqtt://127.0.0.1:1883");
+    expect(c.registry.url).toBe("http://127.0.0.1:8080");
+    expect([c.fleet.streetlights, c.fleet.airquality, c.fleet.traffic]).toEqual([240, 40, 40]);
+    expect(c.fleet.intervalS).toBe(10);
+    expect(c.clock.speed).toBe(1);
+    expect(c.backfill.days).toBe(0);
+    expect(Object.isFrozen(c.fleet)).toBe(true);
+  });
+
+  it("the repository's config/simulator.json is valid", () => {
+    const c = loadConfig("simulator", simulatorConfigSchema, SIMULATOR_ENV, { env: {} });
+    expect(c.fleet.streetlights).toBe(240);
+  });
+
+  it("reads the environment, and CLI flags override it", () => {
+    const env = {
+      SIM_STREETLIGHTS: "10",
+      SIM_SPEED: "60",
+      SIM_SEED: "42",
+      SIM_ID_PREFIX: "123",
+      MQTT_URL: "mqtt://b:1884",
+    };
+    const c = load(env, [
+      "--streetlights",
+      "100",
+      "--backfill-days",
+      "7",
+      "--truth-file",
+      "x.json",
+      "--no-register",
+      "--seed",
+      "7",
+    ]);
+    expect(c.fleet.streetlights).toBe(100);
+    expect(c.clock.speed).toBe(60);
+    expect(c.backfill.days).toBe(7);
+    expect(c.truthFile).toBe("x.json");
+    expect(c.registry.register).toBe(false);
+    expect(c.fleet.seed).toBe("7");
+    expect(c.fleet.idPrefix).toBe("123");
+    expect(c.mqtt.url).toBe("mqtt://b:1884");
+  });
+
+  it("reports every bad value together, naming the environment variable", () => {
+    try {
+      load({ SIM_SPEED: "0", SIM_INTERVAL_S: "0" }, ["--id-prefix", "Bad_Prefix", "--start", "yesterday"]);
+      expect.fail("should throw");
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const issues = (err as ConfigError).issues.join("\n");
+      expect(issues).toContain("SIM_SPEED");
+      expect(issues).toContain("SIM_INTERVAL_S");
+      expect(issues).toContain("fleet.idPrefix");
+      expect(issues).toContain("clock.start");
+    }
+  });
+
+  it("rejects unknown flags and answers --help", () => {
+    expect(() => parseCli(["--lamps", "3"])).toThrow();
+    expect(parseCli(["--help"])).toEqual({ help: true });
+  });
+});
