@@ -33,7 +33,9 @@ let stopping = false;
 
 function onExit(name: string, code: number | null, signal: string | null): void {
   if (stopping) return;
-  console.error(`\n${name} exited unexpectedly (code ${code}, signal ${signal}); see ${join(logDir, `${name}.log`)}. Stopping.`);
+  console.error(
+    `\n${name} exited unexpectedly (code ${code}, signal ${signal}); see ${join(logDir, `${name}.log`)}. Stopping.`,
+  );
   void shutdown(1);
 }
 
@@ -55,7 +57,12 @@ try {
   let influxUrl = process.env.INFLUX_URL ?? "";
   if (!influxUrl) {
     console.log("InfluxDB: INFLUX_URL is not set; starting a local influxd in", join(dataDir, "influxdb"));
-    influxd = await startInfluxd({ dataDir: join(dataDir, "influxdb"), port: await pickPort(8086), database: process.env.INFLUX_BUCKET ?? "telemetry", log: log.child({ module: "influxd" }) });
+    influxd = await startInfluxd({
+      dataDir: join(dataDir, "influxdb"),
+      port: await pickPort(8086),
+      database: process.env.INFLUX_BUCKET ?? "telemetry",
+      log: log.child({ module: "influxd" }),
+    });
     influxUrl = influxd.url;
   }
   const ports = {
@@ -67,23 +74,47 @@ try {
   };
   const mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
   const commandUrl = `http://127.0.0.1:${ports.command}`;
-  const common = { INFLUX_URL: influxUrl, MQTT_URL: mqttUrl, REGISTRY_URL: commandUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "info" };
+  const common = {
+    INFLUX_URL: influxUrl,
+    MQTT_URL: mqttUrl,
+    REGISTRY_URL: commandUrl,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+  };
   const start = (name: string, script: string, env: Record<string, string>, extra: string[] = []) => {
-    const child = startChild({ name, script: join(ROOT, script), args: extra, env: { ...common, ...env }, logDir, cwd: ROOT, onExit });
+    const child = startChild({
+      name,
+      script: join(ROOT, script),
+      args: extra,
+      env: { ...common, ...env },
+      logDir,
+      cwd: ROOT,
+      onExit,
+    });
     children.push(child);
     return child;
   };
 
-  start("broker", "services/broker/main.ts", { BROKER_MQTT_PORT: String(ports.mqtt), BROKER_WS_PORT: String(ports.ws), BROKER_OPS_PORT: String(ports.brokerOps) });
+  start("broker", "services/broker/main.ts", {
+    BROKER_MQTT_PORT: String(ports.mqtt),
+    BROKER_WS_PORT: String(ports.ws),
+    BROKER_OPS_PORT: String(ports.brokerOps),
+  });
   await waitForHttp(`http://127.0.0.1:${ports.brokerOps}/health`, 30_000);
-  start("command", "services/command/main.ts", { COMMAND_PORT: String(ports.command), REGISTRY_DB: join(dataDir, "registry.sqlite") });
+  start("command", "services/command/main.ts", {
+    COMMAND_PORT: String(ports.command),
+    REGISTRY_DB: join(dataDir, "registry.sqlite"),
+  });
   await waitForHttp(`${commandUrl}/health`, 30_000);
-  start("ingest", "services/ingest/main.ts", { INGEST_OPS_PORT: String(ports.ingestOps), INGEST_SPOOL_DIR: join(dataDir, "ingest-spool") });
+  start("ingest", "services/ingest/main.ts", {
+    INGEST_OPS_PORT: String(ports.ingestOps),
+    INGEST_SPOOL_DIR: join(dataDir, "ingest-spool"),
+  });
   // The ingest answers /health with 503 until InfluxDB is reachable; answering at all means it is up.
   await waitForHttp(`http://127.0.0.1:${ports.ingestOps}/health`, 60_000, () => true);
   if (!args["no-fleet"]) {
     const fleetArgs: string[] = [];
-    for (const k of ["streetlights", "airquality", "traffic"] as const) if (args[k]) fleetArgs.push(`--${k}`, args[k] as string);
+    for (const k of ["streetlights", "airquality", "traffic"] as const)
+      if (args[k]) fleetArgs.push(`--${k}`, args[k] as string);
     start("simulator", "simulators/main.ts", {}, fleetArgs);
   }
 
@@ -100,7 +131,11 @@ Press Ctrl-C to stop.
   const everyMs = Number(args["status-every"]) * 1000;
   const t0 = Date.now();
   const timer = setInterval(() => {
-    void countReadings({ influxUrl, ingestOps: `http://127.0.0.1:${ports.ingestOps}`, env: process.env }).then((s) => {
+    void countReadings({
+      influxUrl,
+      ingestOps: `http://127.0.0.1:${ports.ingestOps}`,
+      env: process.env,
+    }).then((s) => {
       if (!stopping) console.log(`[${Math.round((Date.now() - t0) / 1000)}s] ${s}`);
     });
   }, everyMs);

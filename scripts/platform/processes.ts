@@ -6,7 +6,12 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
-export type Child = { name: string; proc: ChildProcess; logFile: string; stop(timeoutMs: number): Promise<void> };
+export type Child = {
+  name: string;
+  proc: ChildProcess;
+  logFile: string;
+  stop(timeoutMs: number): Promise<void>;
+};
 
 export function startChild(opts: {
   name: string;
@@ -91,7 +96,11 @@ export async function pickPort(preferred: number): Promise<number> {
   return (await tryListen(preferred)) ?? (await tryListen(0)) ?? preferred;
 }
 
-export async function waitForHttp(url: string, timeoutMs: number, isUp: (res: Response) => boolean = (r) => r.status < 500): Promise<void> {
+export async function waitForHttp(
+  url: string,
+  timeoutMs: number,
+  isUp: (res: Response) => boolean = (r) => r.status < 500,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {

@@ -116,7 +116,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
       while (head < queue.length) {
         const msg = queue[head++] as IncomingMessage;
         if (!handle(msg, false)) {
-          await registry.refreshForMiss();
+          await registry.refreshForMiss(msg.arrivedAt);
           handle(msg, true);
         }
       }

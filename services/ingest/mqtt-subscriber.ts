@@ -11,6 +11,8 @@ export type IncomingMessage = {
   payload: Buffer;
   qos: 0 | 1;
   dup: boolean;
+  /** When the message was read from the socket (epoch ms). */
+  arrivedAt: number;
   /** Sends the PUBACK (QoS 1). Call in arrival order, once the message is safe. A stale ack (after a reconnect) is dropped: the broker redelivers. */
   ack(): void;
 };
@@ -143,6 +145,7 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
           payload,
           qos,
           dup: packet.dup,
+          arrivedAt: Date.now(),
           ack: () => {
             if (qos === 1 && gen === generation && connected) send({ cmd: "puback", messageId });
           },

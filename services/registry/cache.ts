@@ -16,10 +16,11 @@ export type RegistryCache = {
   /** Pulls all pending changes (coalesced: concurrent callers share one pull). */
   sync(): Promise<void>;
   /**
-   * For a lookup miss: syncs unless a sync finished less than `minIntervalMs` ago, so a device registered a moment
-   * ago is found, while a flood of unknown ids causes at most one pull per interval.
+   * For a lookup miss on a message that arrived at `arrivedAt`: returns once a sync that started after that moment
+   * has finished, so a device registered a moment before its first message is found. Syncs for misses are spaced
+   * at least `minMissRefreshMs` apart and shared, so a flood of unknown ids costs one pull per interval.
    */
-  refreshForMiss(): Promise<void>;
+  refreshForMiss(arrivedAt: number): Promise<void>;
   onChange(listener: (device: DeviceRecord | null, id: string) => void): void;
   start(): Promise<void>;
   stop(): void;
@@ -46,6 +47,7 @@ export function createRegistryCache(opts: RegistryCacheOptions): RegistryCache {
   let inflight: Promise<void> | undefined;
   let lastSync = 0;
   let lastAttempt = 0;
+  let scheduled: Promise<void> | undefined;
   let lastErr: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let dirtySnapshot = false;
@@ -115,11 +117,19 @@ export function createRegistryCache(opts: RegistryCacheOptions): RegistryCache {
     size: () => devices.size,
     version: () => applied,
     sync,
-    async refreshForMiss() {
-      if (inflight !== undefined) return inflight.catch(() => undefined);
-      // Rate-limited by the last attempt, not the last success: a hung feed must not stall every miss.
-      if (now() - lastAttempt < (opts.minMissRefreshMs ?? 1000)) return;
-      await sync().catch(() => undefined);
+    async refreshForMiss(arrivedAt) {
+      if (lastAttempt > arrivedAt) {
+        if (inflight !== undefined) await inflight.catch(() => undefined);
+        return;
+      }
+      scheduled ??= new Promise<void>((resolve) => {
+        const wait = Math.max(0, lastAttempt + (opts.minMissRefreshMs ?? 1000) - now());
+        setTimeout(() => {
+          scheduled = undefined;
+          sync().then(resolve, () => resolve());
+        }, wait);
+      });
+      await scheduled;
     },
     onChange: (l) => void listeners.push(l),
     async start() {
