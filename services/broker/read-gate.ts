@@ -23,6 +23,34 @@ export type ReadGate = {
 /** Most bytes handed to aedes per read. */
 export const MAX_BITE = 16 * 1024;
 
+/**
+ * The end of the last whole MQTT packet within `buf` at or after `min` bytes (or of all whole packets if there
+ * are fewer), so that a bite never splits a packet. 0 when `buf` does not start with a whole packet.
+ * [MQTT-2.2] fixed header: one byte of type and flags, then the remaining length in 1–4 bytes of 7 bits.
+ */
+export function packetBoundary(buf: Buffer, min: number): number {
+  let pos = 0;
+  while (pos < buf.length) {
+    let len = 0;
+    let mul = 1;
+    let i = pos + 1;
+    for (;;) {
+      if (i >= buf.length) return pos; // header not complete yet
+      const byte = buf[i] as number;
+      len += (byte & 0x7f) * mul;
+      i++;
+      if ((byte & 0x80) === 0) break;
+      mul *= 128;
+      if (mul > 128 ** 3) return buf.length; // malformed: let aedes' parser reject it
+    }
+    const end = i + len;
+    if (end > buf.length) return pos;
+    pos = end;
+    if (pos >= min) return pos;
+  }
+  return pos;
+}
+
 export function gateReads(stream: Duplex): ReadGate {
   let pausedAt = 0;
   let paused = false;
@@ -30,12 +58,30 @@ export function gateReads(stream: Duplex): ReadGate {
   let written = 0;
 
   const originalRead = stream.read.bind(stream);
+  // Bytes taken from the stream but not yet handed to aedes. It always starts at a packet boundary.
+  let held: Buffer = Buffer.alloc(0);
   stream.read = (size?: number) => {
     if (paused) return null;
-    // aedes asks for everything buffered (up to the 64 KiB high-water mark, ~400 small PUBLISHes) and
-    // starts all of it at once; smaller bites bound what one connection has in flight when it is paused.
-    const n = size ?? (stream.readableLength > MAX_BITE ? MAX_BITE : undefined);
-    const chunk: unknown = originalRead(n);
+    if (size !== undefined) return countRead(originalRead(size));
+    // aedes asks for everything buffered (up to the 64 KiB high-water mark, ~400 small PUBLISHes) and starts
+    // all of it at once; bites of about MAX_BITE bound what one connection has in flight when it is paused.
+    // A bite always ends on a packet boundary: aedes parses one read per batch and, given a partial packet,
+    // would wait for a 'readable' event that never comes when the rest is already buffered.
+    const fresh = originalRead() as Buffer | null;
+    if (fresh) held = held.length === 0 ? fresh : Buffer.concat([held, fresh]);
+    const cut = packetBoundary(held, MAX_BITE);
+    if (cut === 0) return null; // an incomplete packet: its remaining bytes will raise 'readable'
+    const bite = held.subarray(0, cut);
+    held = held.subarray(cut);
+    if (held.length > 0) {
+      // More whole packets are held here; make sure aedes comes back for them even if no new bytes arrive.
+      setImmediate(() => {
+        if (!paused && !stream.destroyed && held.length > 0) stream.emit("readable");
+      });
+    }
+    return countRead(bite);
+  };
+  const countRead = (chunk: unknown) => {
     if (chunk) read += (chunk as Buffer).length;
     return chunk;
   };

@@ -1,15 +1,28 @@
-// The read gate on a plain in-memory stream: pausing hides data from the reader, resuming asks it to read.
+// The read gate on a plain in-memory stream carrying MQTT packets: pausing hides data from the reader, resuming
+// asks it to read, bites are bounded and end on packet boundaries.
 import { PassThrough } from "node:stream";
+import mqttPacket from "mqtt-packet";
 import { describe, expect, it } from "vitest";
 import { gateReads, MAX_BITE } from "../../services/broker/read-gate.ts";
+
+const packet = (size: number) =>
+  mqttPacket.generate({
+    cmd: "publish",
+    topic: "t",
+    payload: Buffer.alloc(size, 97),
+    qos: 0,
+    dup: false,
+    retain: false,
+  });
 
 describe("read gate", () => {
   it("passes reads through and counts bytes both ways", () => {
     const s = new PassThrough();
     const gate = gateReads(s);
-    s.write(Buffer.from("hello"));
-    expect((s.read() as Buffer).toString()).toBe("hello");
-    expect(gate.takeBytes()).toEqual({ read: 5, written: 5 }); // a PassThrough reads what it was written
+    const p = packet(5);
+    s.write(p);
+    expect((s.read() as Buffer).equals(p)).toBe(true);
+    expect(gate.takeBytes()).toEqual({ read: p.length, written: p.length }); // a PassThrough reads what it was written
     expect(gate.takeBytes()).toEqual({ read: 0, written: 0 });
   });
 
@@ -19,21 +32,37 @@ describe("read gate", () => {
     gate.pause(123);
     expect(gate.paused).toBe(true);
     expect(gate.pausedAt).toBe(123);
-    s.write(Buffer.from("queued"));
+    const p = packet(6);
+    s.write(p);
     expect(s.read()).toBeNull();
     const readable = new Promise<void>((ok) => s.once("readable", () => ok()));
     gate.resume();
     expect(gate.paused).toBe(false);
     await readable; // the reader (aedes) is asked to read again
-    expect((s.read() as Buffer).toString()).toBe("queued");
+    expect((s.read() as Buffer).equals(p)).toBe(true);
   });
 
-  it("hands over at most MAX_BITE bytes per read", () => {
-    const s = new PassThrough({ highWaterMark: 4 * MAX_BITE });
+  it("hands over bites of about MAX_BITE that end on packet boundaries", () => {
+    const s = new PassThrough({ highWaterMark: 8 * MAX_BITE });
     gateReads(s);
-    s.write(Buffer.alloc(MAX_BITE * 2 + 10));
-    expect((s.read() as Buffer).length).toBe(MAX_BITE);
-    expect((s.read() as Buffer).length).toBe(MAX_BITE);
-    expect((s.read() as Buffer).length).toBe(10);
+    const small = packet(1000);
+    const all = Buffer.concat(Array.from({ length: 40 }, () => small));
+    s.write(all);
+    const bites: Buffer[] = [];
+    for (let b = s.read() as Buffer | null; b; b = s.read() as Buffer | null) bites.push(b);
+    expect(Buffer.concat(bites).equals(all)).toBe(true);
+    for (const b of bites) expect(b.length % small.length).toBe(0);
+    expect(bites.length).toBeGreaterThan(1);
+    expect(Math.max(...bites.map((b) => b.length))).toBeLessThan(MAX_BITE + small.length);
+  });
+
+  it("hands over a packet larger than a bite whole, and a partial one not at all", () => {
+    const s = new PassThrough({ highWaterMark: 8 * MAX_BITE });
+    gateReads(s);
+    const big = packet(60_000);
+    s.write(big.subarray(0, 30_000));
+    expect(s.read()).toBeNull();
+    s.write(big.subarray(30_000));
+    expect((s.read() as Buffer).equals(big)).toBe(true);
   });
 });
