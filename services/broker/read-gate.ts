@@ -60,25 +60,28 @@ export function gateReads(stream: Duplex): ReadGate {
   const originalRead = stream.read.bind(stream);
   // Bytes taken from the stream but not yet handed to aedes. It always starts at a packet boundary.
   let held: Buffer = Buffer.alloc(0);
-  stream.read = (size?: number) => {
+  stream.read = (size?: number | null) => {
     if (paused) return null;
-    if (size !== undefined) return countRead(originalRead(size));
+    if (size !== undefined && size !== null) return countRead(originalRead(size)); // aedes reads with null
     // aedes asks for everything buffered (up to the 64 KiB high-water mark, ~400 small PUBLISHes) and starts
     // all of it at once; bites of about MAX_BITE bound what one connection has in flight when it is paused.
     // A bite always ends on a packet boundary: aedes parses one read per batch and, given a partial packet,
     // would wait for a 'readable' event that never comes when the rest is already buffered.
-    const fresh = originalRead() as Buffer | null;
-    if (fresh) held = held.length === 0 ? fresh : Buffer.concat([held, fresh]);
-    const cut = packetBoundary(held, MAX_BITE);
+    // Take more from the stream only when less than a bite of whole packets is held, so that what is taken
+    // off the socket stays bounded (held ≤ a bite + the stream's high-water mark) and TCP backpressure holds.
+    let cut = packetBoundary(held, MAX_BITE);
+    if (cut < MAX_BITE) {
+      const fresh = originalRead() as Buffer | null;
+      if (fresh) {
+        held = held.length === 0 ? fresh : Buffer.concat([held, fresh]);
+        cut = packetBoundary(held, MAX_BITE);
+      }
+    }
     if (cut === 0) return null; // an incomplete packet: its remaining bytes will raise 'readable'
     const bite = held.subarray(0, cut);
     held = held.subarray(cut);
-    if (held.length > 0) {
-      // More whole packets are held here; make sure aedes comes back for them even if no new bytes arrive.
-      setImmediate(() => {
-        if (!paused && !stream.destroyed && held.length > 0) stream.emit("readable");
-      });
-    }
+    // Whatever is still held is whole packets (or the start of one whose rest has not arrived): aedes reads
+    // again when this bite's packets are handled, and the stream raises 'readable' when new bytes arrive.
     return countRead(bite);
   };
   const countRead = (chunk: unknown) => {

@@ -7,7 +7,20 @@ import { createRegistryCache } from "../../services/registry/cache.ts";
 
 function device(id: string): DeviceRecord {
   const at = "2026-01-01T00:00:00Z";
-  return { id, kind: "streetlight", district: "Anfa", lat: 33.59, lon: -7.65, installed_at: "2025-01-01", report_interval_s: 60, led_watts: 90, legacy_watts: 295, status: "registered", created_at: at, updated_at: at };
+  return {
+    id,
+    kind: "streetlight",
+    district: "Anfa",
+    lat: 33.59,
+    lon: -7.65,
+    installed_at: "2025-01-01",
+    report_interval_s: 60,
+    led_watts: 90,
+    legacy_watts: 295,
+    status: "registered",
+    created_at: at,
+    updated_at: at,
+  };
 }
 
 function feedOf() {
@@ -35,7 +48,12 @@ describe("registry cache", () => {
   it("finds a device registered after the last sync when a message of it arrives", async () => {
     const f = feedOf();
     f.add("sl-a-0001");
-    const cache = createRegistryCache({ feed: f.feed, log: silentLogger(), pollMs: 60_000, minMissRefreshMs: 50 });
+    const cache = createRegistryCache({
+      feed: f.feed,
+      log: silentLogger(),
+      pollMs: 60_000,
+      minMissRefreshMs: 50,
+    });
     await cache.start();
     expect(cache.get("sl-a-0001")?.district).toBe("Anfa");
     f.add("sl-a-0002");
@@ -49,7 +67,12 @@ describe("registry cache", () => {
 
   it("a flood of misses costs one pull per interval", async () => {
     const f = feedOf();
-    const cache = createRegistryCache({ feed: f.feed, log: silentLogger(), pollMs: 60_000, minMissRefreshMs: 100 });
+    const cache = createRegistryCache({
+      feed: f.feed,
+      log: silentLogger(),
+      pollMs: 60_000,
+      minMissRefreshMs: 100,
+    });
     await cache.start();
     const before = f.pulls();
     const arrived = Date.now() + 1;
