@@ -44,7 +44,13 @@ export function createSimClock(opts: SimClockOptions): Clock {
       const target = now() + Math.max(0, delayMs);
       // Real instant at which both lines have reached the target: max(on the accelerated line, on the real one).
       const realAt = Math.max(r0 + (target - start) / speed, target);
-      const timer = setTimeout(fn, Math.max(minReal, realAt - realNow()));
+      // Node's timers may fire a millisecond early by the wall clock; at ×600 that is 0.6 simulated seconds,
+      // so re-arm until the simulated target is really reached.
+      let timer: NodeJS.Timeout;
+      const arm = () => {
+        timer = setTimeout(() => (now() >= target ? fn() : arm()), Math.max(minReal, realAt - realNow()));
+      };
+      arm();
       return { cancel: () => clearTimeout(timer) };
     },
   };
