@@ -50,7 +50,7 @@ export const ingestConfigSchema = z.object({
         .min(64 * 1024)
         .default(1024 * 1024),
       retryMinMs: z.number().int().min(10).default(200),
-      retryMaxMs: z.number().int().min(100).default(10_000),
+      retryMaxMs: z.number().int().min(100).default(2000),
       /** On shutdown, how long to keep writing the spool to InfluxDB; the rest waits for the next start. */
       shutdownGraceMs: z.number().int().min(0).default(5000),
     })

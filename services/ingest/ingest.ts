@@ -37,7 +37,10 @@ const MAX_UNKNOWN_FIELD_LABELS = 64;
 export async function createIngest(deps: IngestDeps): Promise<Ingest> {
   const { config, log, metrics, registry } = deps;
   const now = deps.now ?? Date.now;
-  const spool = await openSpool({ ...config.spool });
+  const spool = await openSpool({
+    ...config.spool,
+    onCommit: (seconds) => metrics.commitLatency.observe(seconds),
+  });
   const writer = createWriter({
     spool,
     write: deps.write,

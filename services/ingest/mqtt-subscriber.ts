@@ -59,6 +59,32 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
     if (socket && !socket.destroyed) socket.write(mqttPacket.generate(packet));
   }
 
+  // PUBACKs of one group commit leave in one write (one syscall) instead of one write each.
+  let acks: Buffer | undefined;
+  let ackLen = 0;
+  function sendPuback(messageId: number): void {
+    if (!acks) {
+      acks = Buffer.allocUnsafe(4 * 1024);
+      ackLen = 0;
+      process.nextTick(flushAcks);
+    }
+    if (ackLen + 4 > acks.length) {
+      const bigger = Buffer.allocUnsafe(acks.length * 2);
+      acks.copy(bigger, 0, 0, ackLen);
+      acks = bigger;
+    }
+    acks[ackLen] = 0x40; // PUBACK [MQTT-3.4]
+    acks[ackLen + 1] = 2;
+    acks[ackLen + 2] = messageId >> 8;
+    acks[ackLen + 3] = messageId & 0xff;
+    ackLen += 4;
+  }
+  function flushAcks(): void {
+    const buf = acks;
+    acks = undefined;
+    if (buf && socket && !socket.destroyed) socket.write(buf.subarray(0, ackLen));
+  }
+
   function scheduleReconnect(): void {
     if (stopped || reconnectTimer) return;
     const min = opts.reconnectMinMs ?? 200;
@@ -147,7 +173,8 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
           dup: packet.dup,
           arrivedAt: Date.now(),
           ack: () => {
-            if (qos === 1 && gen === generation && connected) send({ cmd: "puback", messageId });
+            if (qos === 1 && gen === generation && connected && messageId !== undefined)
+              sendPuback(messageId);
           },
         });
         return;

@@ -22,7 +22,7 @@ import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
 
 export type SpoolPosition = { segment: number; offset: number };
-export type SpoolBatch = { text: string; lines: number; bytes: number; next: SpoolPosition };
+export type SpoolBatch = { body: Buffer; text: string; lines: number; bytes: number; next: SpoolPosition };
 
 export type SpoolOptions = {
   dir: string;
@@ -33,6 +33,8 @@ export type SpoolOptions = {
   maxSegmentBytes: number;
   /** Above this backlog the spool reports isFull() and the ingest stops taking messages (backpressure). */
   maxBytes: number;
+  /** Called after each group commit with its duration (write + fdatasync). */
+  onCommit?: (seconds: number, bytes: number) => void;
 };
 
 export type Spool = {
@@ -42,7 +44,8 @@ export type Spool = {
   flush(): Promise<void>;
   /** Resolves when new lines are committed (or after `ms`). */
   waitForData(ms: number): Promise<void>;
-  readBatch(maxBytes: number): SpoolBatch | undefined;
+  /** Reads committed lines from `from` (default: the checkpoint), so a writer may read ahead of it. */
+  readBatch(maxBytes: number, from?: SpoolPosition): SpoolBatch | undefined;
   advance(next: SpoolPosition, lines: number): void;
   depth(): { bytes: number; lines: number };
   isFull(): boolean;
@@ -81,7 +84,10 @@ export async function openSpool(opts: SpoolOptions): Promise<Spool> {
   let backlogLines = countLines(segDir, sizes, reader);
 
   let fh: FileHandle = await open(join(segDir, segName(active)), "a");
-  let pending: string[] = [];
+  // Appended text is encoded into buffers at once, so the strings die young instead of waiting for the fsync.
+  let pending: Buffer[] = [];
+  let chunk: Buffer | undefined;
+  let chunkLen = 0;
   let pendingLen = 0;
   let pendingLines = 0;
   let pendingAcks: (() => void)[] = [];
@@ -96,29 +102,36 @@ export async function openSpool(opts: SpoolOptions): Promise<Spool> {
     [...sizes.entries()].reduce((a, [s, n]) => (s >= reader.segment ? a + n : a), 0);
 
   async function commitOnce(): Promise<void> {
-    const text = pending.join("");
+    if (chunk && chunkLen > 0) pending.push(chunk.subarray(0, chunkLen));
+    chunk = undefined;
+    chunkLen = 0;
+    const bufs = pending;
     const acks = pendingAcks;
     const lines = pendingLines;
+    const total = pendingLen;
     pending = [];
     pendingLen = 0;
     pendingLines = 0;
     pendingAcks = [];
-    const buf = Buffer.from(text, "utf8");
+    const started = performance.now();
     try {
-      await fh.write(buf);
+      await fh.writev(bufs);
       if (opts.fsync) await fh.datasync();
       commitError = undefined;
+      opts.onCommit?.((performance.now() - started) / 1000, total);
     } catch (err) {
       // Disk full or failing: keep the lines (and their unsent acks) and try again; the ingest pauses meanwhile.
+      // Cut off whatever part of this commit reached the file, so that the retry does not leave a torn line.
       commitError = (err as Error).message;
-      pending.unshift(text);
-      pendingLen += buf.length;
+      await fh.truncate(sizes.get(active) ?? 0).catch(() => undefined);
+      pending = bufs.concat(pending);
+      pendingLen += total;
       pendingLines += lines;
       pendingAcks = acks.concat(pendingAcks);
       await new Promise((r) => setTimeout(r, 500));
       return;
     }
-    sizes.set(active, (sizes.get(active) ?? 0) + buf.length);
+    sizes.set(active, (sizes.get(active) ?? 0) + total);
     backlogLines += lines;
     for (const ack of acks) ack();
     const waiters = dataWaiters;
@@ -189,8 +202,14 @@ export async function openSpool(opts: SpoolOptions): Promise<Spool> {
 
   return {
     append(text, lines, onDurable) {
-      pending.push(text);
-      pendingLen += text.length;
+      const bytes = Buffer.byteLength(text);
+      if (!chunk || chunk.length - chunkLen < bytes) {
+        if (chunk && chunkLen > 0) pending.push(chunk.subarray(0, chunkLen));
+        chunk = Buffer.allocUnsafeSlow(Math.max(256 * 1024, bytes));
+        chunkLen = 0;
+      }
+      chunkLen += chunk.write(text, chunkLen);
+      pendingLen += bytes;
       pendingLines += lines;
       if (onDurable) pendingAcks.push(onDurable);
       schedule();
@@ -206,25 +225,37 @@ export async function openSpool(opts: SpoolOptions): Promise<Spool> {
         });
       });
     },
-    readBatch(maxBytes) {
+    readBatch(maxBytes, from) {
+      let pos = from ?? reader;
       for (;;) {
-        const size = sizes.get(reader.segment) ?? 0;
-        if (reader.offset < size) break;
-        if (reader.segment >= active) return undefined;
-        // A sealed segment written to the end: move on and delete it.
-        reader = { segment: reader.segment + 1, offset: 0 };
-        dropSegmentsBefore(reader.segment);
+        const size = sizes.get(pos.segment) ?? 0;
+        if (pos.offset < size) break;
+        if (pos.segment >= active) return undefined;
+        // A sealed segment written to the end: move on (and delete it, when reading at the checkpoint).
+        pos = { segment: pos.segment + 1, offset: 0 };
+        if (!from) {
+          reader = pos;
+          dropSegmentsBefore(reader.segment);
+        }
       }
-      const size = sizes.get(reader.segment) ?? 0;
-      const want = Math.min(maxBytes, size - reader.offset);
+      const size = sizes.get(pos.segment) ?? 0;
+      const want = Math.min(maxBytes, size - pos.offset);
       const buf = Buffer.allocUnsafe(want);
-      const got = readSync(readFd(reader.segment), buf, 0, want, reader.offset);
+      const got = readSync(readFd(pos.segment), buf, 0, want, pos.offset);
       const cut = buf.lastIndexOf(10, got - 1) + 1;
-      if (cut === 0) throw new Error(`spool line longer than ${maxBytes} bytes at ${JSON.stringify(reader)}`);
-      const text = buf.toString("utf8", 0, cut);
+      if (cut === 0) throw new Error(`spool line longer than ${maxBytes} bytes at ${JSON.stringify(pos)}`);
       let lines = 0;
       for (let i = buf.indexOf(10); i !== -1 && i < cut; i = buf.indexOf(10, i + 1)) lines++;
-      return { text, lines, bytes: cut, next: { segment: reader.segment, offset: reader.offset + cut } };
+      const body = buf.subarray(0, cut);
+      return {
+        body,
+        get text() {
+          return body.toString("utf8");
+        },
+        lines,
+        bytes: cut,
+        next: { segment: pos.segment, offset: pos.offset + cut },
+      };
     },
     advance(next, lines) {
       reader = next;

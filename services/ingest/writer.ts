@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { InfluxHttpError } from "../lib/influx/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import type { IngestMetrics } from "./metrics.ts";
-import type { Spool } from "./spool.ts";
+import type { Spool, SpoolBatch, SpoolPosition } from "./spool.ts";
 
 export type WriteLines = (lines: readonly string[]) => Promise<void>;
 
@@ -65,24 +65,62 @@ export function createWriter(opts: WriterOptions): Writer {
     }
   }
 
+  /** The spool's text goes out as one body; only a refused batch is split into lines (for bisection). */
+  async function sendBatch(batch: SpoolBatch): Promise<void> {
+    const lines = batch.lines;
+    try {
+      const end = metrics.writeLatency.startTimer();
+      // One "record" holding every line: the client joins records with newlines, so this is the batch as is.
+      await opts.write([batch.text.slice(0, -1)]);
+      end();
+      metrics.batches.labels("ok").inc();
+      metrics.pointsWritten.inc(lines);
+    } catch (err) {
+      if (!(err instanceof InfluxHttpError) || err.status !== 400) throw err;
+      const all = batch.text.split("\n");
+      all.pop();
+      await sendWithSplit(all);
+    }
+  }
+
+  /** Batches in flight at once: InfluxDB parses two requests in parallel, one would leave it idle between. */
+  const IN_FLIGHT = 2;
+
   async function run(): Promise<void> {
-    while (running || Date.now() < deadline) {
-      const batch = opts.spool.readBatch(opts.batchBytes);
-      if (!batch) {
+    // Up to IN_FLIGHT batches are sent at once (InfluxDB parses them in parallel); the checkpoint advances in order.
+    type Sent = { batch: SpoolBatch; done: Promise<unknown> };
+    const inflight: Sent[] = [];
+    let cursor: SpoolPosition | undefined;
+    while (running || Date.now() < deadline || inflight.length > 0) {
+      while ((running || Date.now() < deadline) && inflight.length < IN_FLIGHT) {
+        const batch = opts.spool.readBatch(opts.batchBytes, cursor);
+        if (!batch) break;
+        cursor = batch.next;
+        const done = sendBatch(batch).then(
+          () => undefined,
+          (err: unknown) => err ?? new Error("write failed"),
+        );
+        inflight.push({ batch, done });
+      }
+      const head = inflight[0];
+      if (!head) {
         if (!running) return;
         await opts.spool.waitForData(50);
         continue;
       }
-      const lines = batch.text.split("\n");
-      lines.pop(); // the text ends with a newline
-      try {
-        await sendWithSplit(lines);
-        opts.spool.advance(batch.next, batch.lines);
+      const err = await head.done;
+      if (err === undefined) {
+        inflight.shift();
+        opts.spool.advance(head.batch.next, head.batch.lines);
         if (!up) log.info("InfluxDB writes succeed again; draining the spool");
         up = true;
         lastErr = undefined;
         backoff = opts.retryMinMs;
-      } catch (err) {
+      } else {
+        // Let the others settle, then start again from the checkpoint (rewriting a batch is harmless).
+        await Promise.all(inflight.map((s) => s.done));
+        inflight.length = 0;
+        cursor = undefined;
         metrics.batches.labels("error").inc();
         lastErr = (err as Error).message;
         if (up)
