@@ -89,8 +89,20 @@ export function gateReads(stream: Duplex): ReadGate {
     return chunk;
   };
   const originalWrite = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  // aedes writes each packet (often in several pieces) as it goes: corking the stream for the rest of the tick
+  // turns the writes of one tick into one writev syscall instead of one per piece.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    stream.uncork();
+  };
   stream.write = ((chunk: unknown, ...rest: unknown[]) => {
     written += typeof chunk === "string" ? Buffer.byteLength(chunk) : (chunk as Buffer).length;
+    if (!corked && !stream.writableCorked) {
+      corked = true;
+      stream.cork();
+      process.nextTick(uncork);
+    }
     return originalWrite(chunk, ...rest);
   }) as Duplex["write"];
 
