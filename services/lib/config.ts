@@ -57,7 +57,14 @@ export function loadConfig<S extends z.ZodType>(
     const envByPath = new Map(Object.entries(envMap).map(([k, v]) => [v, k]));
     for (const issue of parsed.error.issues) {
       const path = issue.path.join(".");
-      const env = envByPath.get(path);
+      // A missing section names the variables that would fill it (e.g. influx → INFLUX_URL, INFLUX_TOKEN, …).
+      const env =
+        envByPath.get(path) ??
+        (Object.entries(envMap)
+          .filter(([, p]) => p.startsWith(`${path}.`))
+          .map(([name]) => name)
+          .join(", ") ||
+          undefined);
       issues.push(`${path || "(root)"}${env ? ` (env ${env})` : ""}: ${issue.message}`);
     }
   }
