@@ -1,5 +1,6 @@
 // Validation of telemetry payloads: parse, shape, per-reading schema, plausibility. Failures are values with a
 // reason code (reasons.ts), never exceptions, so that one bad reading never stops the good ones beside it.
+import { isUtf8 } from "node:buffer";
 import type { z } from "zod";
 import {
   EARLIEST_TS_MS,
@@ -23,8 +24,6 @@ export type PayloadResult =
   | { ok: true; readings: unknown[]; batch: boolean }
   | { ok: false; reason: MessageReason; detail: string };
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 /** Decodes a telemetry payload into its readings (one object, or an array of 1–500). */
 export function decodePayload(payload: Uint8Array | string): PayloadResult {
   const size = typeof payload === "string" ? Buffer.byteLength(payload) : payload.byteLength;
@@ -33,8 +32,12 @@ export function decodePayload(payload: Uint8Array | string): PayloadResult {
   }
   let data: unknown;
   try {
-    // A strict decoder: invalid UTF-8 is refused rather than turned into U+FFFD.
-    const text = typeof payload === "string" ? payload : utf8.decode(payload);
+    // Invalid UTF-8 is refused rather than turned into U+FFFD (isUtf8 is a fast native check).
+    if (typeof payload !== "string" && !isUtf8(payload)) throw new Error("payload is not valid UTF-8");
+    const text =
+      typeof payload === "string"
+        ? payload
+        : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8");
     data = JSON.parse(text);
   } catch (err) {
     return { ok: false, reason: "not_json", detail: (err as Error).message };

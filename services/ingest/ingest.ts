@@ -61,6 +61,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
 
   const queue: IncomingMessage[] = [];
   let draining = false;
+  let received = 0;
   let paused = false;
   let connected = false;
   let backpressureTimer: NodeJS.Timeout | undefined;
@@ -91,7 +92,8 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
         queue.push(msg);
         void drain();
       }
-      checkBackpressure();
+      // Every 256 messages (and on a timer): the limits are far larger than that, and this is the hot path.
+      if ((++received & 255) === 0) checkBackpressure();
     },
   });
 

@@ -33,6 +33,7 @@ export type ProcessResult = {
 export const RETRY_UNKNOWN = Symbol("retry-unknown-device");
 
 export const EXCERPT_CHARS = 512;
+const MAX_CACHED_TOPICS = 500_000;
 
 export type Pipeline = {
   process(topic: string, payload: Buffer, final: boolean): ProcessResult | typeof RETRY_UNKNOWN;
@@ -47,6 +48,7 @@ export function createPipeline(deps: {
   const meters = new Map<string, MeterState>();
   const tagCache = new Map<string, { district: string; tags: string }>();
   let rejectSeq = 0;
+  const topics = new Map<string, ReturnType<typeof parseDeviceTopic>>();
 
   function tagsFor(device: DeviceInfo): string {
     const hit = tagCache.get(device.id);
@@ -102,7 +104,13 @@ export function createPipeline(deps: {
       );
     },
     process(topic, payload, final) {
-      const t = parseDeviceTopic(topic);
+      let t = topics.get(topic);
+      if (!t) {
+        // Each device publishes on one topic: parse it once (bounded, so junk topics cannot grow it forever).
+        if (topics.size >= MAX_CACHED_TOPICS) topics.clear();
+        t = parseDeviceTopic(topic);
+        topics.set(topic, t);
+      }
       if (!t.ok || t.channel !== "telemetry") {
         const detail = t.ok ? `channel ${t.channel} is not telemetry` : t.detail;
         return messageReject(

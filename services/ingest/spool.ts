@@ -202,13 +202,15 @@ export async function openSpool(opts: SpoolOptions): Promise<Spool> {
 
   return {
     append(text, lines, onDurable) {
-      const bytes = Buffer.byteLength(text);
-      if (!chunk || chunk.length - chunkLen < bytes) {
+      // A UTF-16 code unit is at most 3 UTF-8 bytes: reserving that much spares a byteLength pass over the text.
+      const room = text.length * 3;
+      if (!chunk || chunk.length - chunkLen < room) {
         if (chunk && chunkLen > 0) pending.push(chunk.subarray(0, chunkLen));
-        chunk = Buffer.allocUnsafeSlow(Math.max(256 * 1024, bytes));
+        chunk = Buffer.allocUnsafeSlow(Math.max(256 * 1024, room));
         chunkLen = 0;
       }
-      chunkLen += chunk.write(text, chunkLen);
+      const bytes = chunk.write(text, chunkLen);
+      chunkLen += bytes;
       pendingLen += bytes;
       pendingLines += lines;
       if (onDurable) pendingAcks.push(onDurable);
