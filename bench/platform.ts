@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { INGEST_NODE_FLAGS } from "../services/ingest/runtime.ts";
 import { type BenchContext, bucketFor } from "./context.ts";
 import { startPublishers } from "./load.ts";
 import { startProbe } from "./probe.ts";
@@ -111,7 +112,7 @@ export async function runPlatform(ctx: BenchContext, spec: PlatformSpec): Promis
       registryUrl: ctx.command.url,
       spoolDir,
       devices: ctx.devices.length + 1,
-      nodeArgs: [...ctx.opts.ingestNodeArgs, ...profile("ingest")],
+      nodeArgs: [...INGEST_NODE_FLAGS, ...ctx.opts.ingestNodeArgs, ...profile("ingest")],
       script: ctx.opts.ingestScript,
     });
     cleanup.push(() => ingest.svc.stop());

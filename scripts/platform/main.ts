@@ -7,6 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { INGEST_NODE_FLAGS } from "../../services/ingest/runtime.ts";
 import { createLogger } from "../../services/lib/log.ts";
 import { type InfluxdHandle, startInfluxd } from "../influxd/influxd.ts";
 import { type Child, pickPort, startChild, waitForHttp } from "./processes.ts";
@@ -85,6 +86,7 @@ try {
       name,
       script: join(ROOT, script),
       args: extra,
+      nodeArgs: name === "ingest" ? INGEST_NODE_FLAGS : [],
       env: { ...common, ...env },
       logDir,
       cwd: ROOT,

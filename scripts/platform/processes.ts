@@ -17,6 +17,8 @@ export function startChild(opts: {
   name: string;
   script: string;
   args?: string[];
+  /** Node flags (before the script). */
+  nodeArgs?: readonly string[];
   env: Record<string, string>;
   logDir: string;
   cwd: string;
@@ -26,7 +28,7 @@ export function startChild(opts: {
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = join(opts.logDir, `${opts.name}.log`);
   const out = createWriteStream(logFile, { flags: "a" });
-  const proc = spawn(process.execPath, [opts.script, ...(opts.args ?? [])], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.script, ...(opts.args ?? [])], {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],

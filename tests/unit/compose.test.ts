@@ -11,6 +11,7 @@ import { z } from "zod";
 import { BROKER_ENV, brokerConfigSchema } from "../../services/broker/config.ts";
 import { commandConfigSchema, commandEnv } from "../../services/command/config.ts";
 import { ingestConfigSchema, ingestEnv } from "../../services/ingest/config.ts";
+import { INGEST_NODE_FLAGS } from "../../services/ingest/runtime.ts";
 import { type EnvMap, loadConfig } from "../../services/lib/config.ts";
 import { SIMULATOR_ENV, simulatorConfigSchema } from "../../simulators/config.ts";
 
@@ -259,10 +260,11 @@ describe("docker-compose.yml", () => {
     it("runs the entry point of its npm script, built from the Dockerfile", () => {
       expect(s().build?.context).toBe(".");
       expect(s().build?.dockerfile ?? "Dockerfile").toBe("Dockerfile");
-      expect(s().command).toEqual(["node", spec.entry]);
+      const flags = spec.entry === "services/ingest/main.ts" ? [...INGEST_NODE_FLAGS] : [];
+      expect(s().command).toEqual(["node", ...flags, spec.entry]);
       expect(existsSync(resolve(ROOT, spec.entry)), spec.entry).toBe(true);
       const scripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts;
-      expect(scripts[spec.npmScript]).toBe(`node ${spec.entry}`);
+      expect(scripts[spec.npmScript]).toBe(["node", ...flags, spec.entry].join(" "));
     });
 
     it("checks its health on the port it serves /health on", () => {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Child, pickPort, startChild, waitForHttp } from "../../../scripts/platform/processes.ts";
 import type { DeviceRegistration } from "../../../services/contract/devices.ts";
+import { INGEST_NODE_FLAGS } from "../../../services/ingest/runtime.ts";
 import { connectInflux, type InfluxClient } from "../../../services/lib/influx/index.ts";
 import { silentLogger } from "../../../services/lib/log.ts";
 
@@ -61,6 +62,7 @@ export async function startStack(
     const child = startChild({
       name,
       script: join(ROOT, script),
+      nodeArgs: name === "ingest" ? INGEST_NODE_FLAGS : [],
       env: { ...common, ...env },
       logDir,
       cwd: ROOT,
