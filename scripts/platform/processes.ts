@@ -32,6 +32,9 @@ export function startChild(opts: {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: Ctrl-C in the terminal reaches only `npm start`, which then stops the services in
+    // order (devices first, the ingest flushing its spool while the broker still takes its acknowledgements).
+    detached: true,
   });
   const echo = opts.echo ?? ((line: string) => console.log(line));
   for (const stream of [proc.stdout, proc.stderr]) {
