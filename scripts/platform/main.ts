@@ -53,7 +53,8 @@ async function shutdown(exitCode: number): Promise<void> {
 }
 // Should `npm start` itself end abruptly, take the services (in their own process groups) with it.
 process.on("exit", () => {
-  for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
+  for (const c of children)
+    if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
 });
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
