@@ -1,5 +1,6 @@
 // A real broker (services/broker) on free loopback ports for integration tests, real mqtt.js clients, and
 // the bookkeeping to close everything a test opened.
+
 import { randomUUID } from "node:crypto";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { type Broker, createBroker } from "../../services/broker/broker.ts";
@@ -7,6 +8,7 @@ import { brokerConfigSchema } from "../../services/broker/config.ts";
 import type { BrokerHooks } from "../../services/broker/hooks/types.ts";
 import { loadConfig } from "../../services/lib/config.ts";
 import { silentLogger } from "../../services/lib/log.ts";
+import { eventually } from "./harness/wait.ts";
 
 export type TestBroker = {
   broker: Broker;
@@ -37,12 +39,12 @@ function merge(a: Overrides, b: Overrides): Overrides {
 export const uid = () => randomUUID().slice(0, 8);
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
+export function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  return eventually(check, timeoutMs, what, 20);
 }
 
 export async function startTestBroker(

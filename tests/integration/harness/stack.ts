@@ -155,22 +155,7 @@ export async function startStack(
   };
 }
 
-/** Polls until `fn` returns true or the time is up; returns the last value seen by `describe` for the message. */
-export async function eventually(fn: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr = "";
-  while (Date.now() < deadline) {
-    try {
-      if (await fn()) return;
-    } catch (err) {
-      lastErr = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${lastErr})` : ""}`,
-  );
-}
+export { eventually } from "./wait.ts";
 
 export async function countOf(influx: InfluxClient, measurement: string, where = ""): Promise<number> {
   const series = await influx.query(`SELECT count(seq) FROM ${measurement}${where ? ` WHERE ${where}` : ""}`);
