@@ -10,7 +10,7 @@ import { createSubscriber, type IncomingMessage } from "./mqtt-subscriber.ts";
 import { createPipeline, type ProcessResult, RETRY_UNKNOWN } from "./pipeline.ts";
 import { createRejectLog } from "./reject-log.ts";
 import { openSpool } from "./spool.ts";
-import { createWriter, type WriteLines } from "./writer.ts";
+import { createWriter, type WriteBody, type WriteLines } from "./writer.ts";
 
 export type IngestDeps = {
   config: Readonly<IngestConfig>;
@@ -18,6 +18,7 @@ export type IngestDeps = {
   metrics: IngestMetrics;
   registry: RegistryCache;
   write: WriteLines;
+  writeBody?: WriteBody;
   now?: () => number;
 };
 
@@ -44,6 +45,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
   const writer = createWriter({
     spool,
     write: deps.write,
+    writeBody: deps.writeBody,
     log: log.child({ module: "writer" }),
     metrics,
     ...config.writer,

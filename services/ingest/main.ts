@@ -39,6 +39,7 @@ const ingest = await createIngest({
   metrics,
   registry,
   write: (lines) => influx.writeLines(lines, "ns"),
+  writeBody: (body) => influx.writeBody(body, "ns"),
 });
 await ingest.start();
 const ops = await startOpsServer({

@@ -10,6 +10,8 @@ import type { IngestMetrics } from "./metrics.ts";
 import type { Spool, SpoolBatch, SpoolPosition } from "./spool.ts";
 
 export type WriteLines = (lines: readonly string[]) => Promise<void>;
+/** Newline-terminated line protocol as bytes (a spool batch as read from disk). */
+export type WriteBody = (body: Buffer) => Promise<void>;
 
 export type Writer = {
   start(): void;
@@ -21,6 +23,8 @@ export type Writer = {
 export type WriterOptions = {
   spool: Spool;
   write: WriteLines;
+  /** The happy path: a batch's bytes as they are. Without it, batches go through `write`. */
+  writeBody?: WriteBody | undefined;
   log: Logger;
   metrics: IngestMetrics;
   batchBytes: number;
@@ -70,8 +74,9 @@ export function createWriter(opts: WriterOptions): Writer {
     const lines = batch.lines;
     try {
       const end = metrics.writeLatency.startTimer();
+      if (opts.writeBody) await opts.writeBody(batch.body);
       // One "record" holding every line: the client joins records with newlines, so this is the batch as is.
-      await opts.write([batch.text.slice(0, -1)]);
+      else await opts.write([batch.text.slice(0, -1)]);
       end();
       metrics.batches.labels("ok").inc();
       metrics.pointsWritten.inc(lines);

@@ -126,3 +126,26 @@ describe(`InfluxDB ${server.major}.x at ${server.url}`, () => {
     expect(ping).toMatchObject({ ok: true, server: { major: server.major } });
   });
 });
+
+describe("writeBody (a spool batch's bytes as they are)", () => {
+  it("writes newline-terminated line protocol and reads it back", async () => {
+    const client = await freshClient();
+    const base = 1_790_000_000_000;
+    const text = Array.from(
+      { length: 3000 },
+      (_, i) => `body,device_id=d${i % 7} v=${i}i ${base + i}000000\n`,
+    ).join("");
+    await client.writeBody(Buffer.from(text), "ns");
+    const [count] = rowsOf(await client.query("SELECT count(v) FROM body"));
+    expect(count?.count).toBe(3000);
+    const [last] = rowsOf(await client.query("SELECT last(v) FROM body"));
+    expect(last).toMatchObject({ time: base + 2999, last: 2999 });
+  });
+
+  it("a malformed body is refused with HTTP 400 and the server's message", async () => {
+    const client = await freshClient();
+    const err = await client.writeBody(Buffer.from("body v=\n"), "ns").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InfluxHttpError);
+    expect((err as InfluxHttpError).status).toBe(400);
+  });
+});

@@ -200,6 +200,9 @@ describe("readings of each kind", () => {
     expect(rows.map((r) => r.time)).toEqual(backlog.map((b) => b.ts));
     expect(rows.at(-1)?.energy_wh).toBe(backlog.at(-1)?.energy_wh);
     expect(await stack.metric("ingest", "ingest_readings_accepted_total", { kind: "streetlight" })).toBe(501);
+    // Written in whole batches (the bytes as spooled), not line by line as when InfluxDB refuses a batch.
+    expect(await stack.metric("ingest", "ingest_write_batches_total", { result: "ok" })).toBeLessThan(20);
+    expect(await stack.metric("ingest", "ingest_dead_letter_lines_total")).toBe(0);
   });
 
   it("a replayed reading does not duplicate, two readings in one millisecond do not overwrite each other", async () => {

@@ -9,7 +9,13 @@ import { InfluxHttpError, InfluxUnreachableError } from "./errors.ts";
 import { authHeader, type HttpContext, http, okText } from "./http.ts";
 import { bindParams, type InfluxSeries, isReadOnly, parseQueryResponse, type QueryParams } from "./query.ts";
 import { splitBucket } from "./v1-transport.ts";
-import { createLineWriter, type LineWriter, type Precision } from "./write.ts";
+import {
+  type BodyWriter,
+  createBodyWriter,
+  createLineWriter,
+  type LineWriter,
+  type Precision,
+} from "./write.ts";
 
 export type PingResult = { ok: true; server: ServerInfo; latencyMs: number } | DetectFailure;
 
@@ -18,6 +24,8 @@ export type InfluxClient = {
   readonly server: ServerInfo | undefined;
   /** Resolves once the server accepted the whole batch; rejects (InfluxHttpError / InfluxUnreachableError) otherwise. */
   writeLines(lines: readonly string[], precision: Precision): Promise<void>;
+  /** The same for newline-terminated line protocol already in bytes (a spool batch), posted as it is. */
+  writeBody(body: Buffer, precision: Precision): Promise<void>;
   /** InfluxQL against the configured database; `$name` placeholders are bound from `params`. */
   query(influxql: string, params?: QueryParams): Promise<InfluxSeries[]>;
   /** Creates the database/bucket if missing (1.x: CREATE DATABASE; 2.x: buckets API; 3: configure API). */
@@ -27,7 +35,7 @@ export type InfluxClient = {
   close(): Promise<void>;
 };
 
-type Connection = { server: ServerInfo; write: LineWriter; ctx: HttpContext };
+type Connection = { server: ServerInfo; write: LineWriter; writeBody: BodyWriter; ctx: HttpContext };
 
 class InfluxClosedError extends Error {
   readonly code = "INFLUX_CLOSED";
@@ -49,6 +57,7 @@ export async function connectInflux(config: Readonly<InfluxConfig>, log: Logger)
     current = {
       server,
       write: createLineWriter({ ...config, major: server.major }),
+      writeBody: createBodyWriter({ ...config, major: server.major }),
       ctx: { url: config.url, timeoutMs: config.timeoutMs, headers: authHeader(server.major, config.token) },
     };
     return current;
@@ -97,6 +106,7 @@ export async function connectInflux(config: Readonly<InfluxConfig>, log: Logger)
       return current?.server;
     },
     writeLines: (lines, precision) => forgetOn(connection().then((c) => c.write(lines, precision))),
+    writeBody: (body, precision) => forgetOn(connection().then((c) => c.writeBody(body, precision))),
     query: (statement, params) =>
       forgetOn(
         connection().then(async (c) => {

@@ -15,6 +15,8 @@ import { v1WriteTransport } from "./v1-transport.ts";
 export type Precision = "ns" | "ms";
 
 export type LineWriter = (lines: readonly string[], precision: Precision) => Promise<void>;
+/** Newline-terminated line protocol as bytes, posted as they are. */
+export type BodyWriter = (body: Buffer, precision: Precision) => Promise<void>;
 
 export type WriterOptions = {
   url: string;
@@ -31,17 +33,8 @@ function isLoopback(url: string): boolean {
 }
 
 export function createLineWriter(opts: WriterOptions): LineWriter {
-  const { url, token, org, bucket, timeoutMs, major } = opts;
-  let influx: InfluxDB;
-  if (major === 1) {
-    // Credentials the way 1.x wants them (http.ts); the client would send `Token <token>`.
-    const plain = new InfluxDB({ url, timeout: timeoutMs, headers: authHeader(1, token) });
-    influx = new InfluxDB({ url, transport: v1WriteTransport(plain.transport) });
-  } else {
-    influx = new InfluxDB({ url, timeout: timeoutMs, ...(token ? { token } : {}) });
-  }
-  // Compressing costs CPU for nothing on loopback; across a network it pays for itself.
-  const gzipThreshold = isLoopback(url) ? undefined : 64 * 1024;
+  const { org, bucket } = opts;
+  const { influx, gzipThreshold } = clientFor(opts);
 
   return async (lines, precision) => {
     if (lines.length === 0) return;
@@ -58,11 +51,57 @@ export function createLineWriter(opts: WriterOptions): LineWriter {
       api.writeRecords(lines as string[]);
       await api.flush();
     } catch (err) {
-      throw toInfluxError(url, err);
+      throw toInfluxError(opts.url, err);
     } finally {
       api.dispose();
     }
   };
+}
+
+/**
+ * Posts a spool batch's bytes through the client's transport (the same path, credentials and 1.x rewrite as the
+ * WriteApi) without turning them into a string first: the WriteApi would also measure the string's UTF-8 length
+ * in JavaScript, character by character, which cost a tenth of the ingest's CPU with 1 MB batches.
+ */
+export function createBodyWriter(opts: WriterOptions): BodyWriter {
+  const { influx, gzipThreshold } = clientFor(opts);
+  const query = (precision: Precision) =>
+    `org=${encodeURIComponent(opts.org)}&bucket=${encodeURIComponent(opts.bucket)}&precision=${precision}`;
+  return async (body, precision) => {
+    if (body.length === 0) return;
+    try {
+      // send() (unlike request(), which JSON-encodes objects) hands the body to Buffer.from(body, "utf-8"),
+      // which copies a Buffer as it is.
+      await new Promise<void>((resolve, reject) => {
+        influx.transport.send(
+          `/api/v2/write?${query(precision)}`,
+          body as unknown as string,
+          {
+            method: "POST",
+            headers: { "content-type": "text/plain; charset=utf-8" },
+            ...(gzipThreshold === undefined ? {} : { gzipThreshold }),
+          },
+          { error: reject, complete: resolve },
+        );
+      });
+    } catch (err) {
+      throw toInfluxError(opts.url, err);
+    }
+  };
+}
+
+function clientFor(opts: WriterOptions): { influx: InfluxDB; gzipThreshold: number | undefined } {
+  const { url, token, timeoutMs, major } = opts;
+  let influx: InfluxDB;
+  if (major === 1) {
+    // Credentials the way 1.x wants them (http.ts); the client would send `Token <token>`.
+    const plain = new InfluxDB({ url, timeout: timeoutMs, headers: authHeader(1, token) });
+    influx = new InfluxDB({ url, transport: v1WriteTransport(plain.transport) });
+  } else {
+    influx = new InfluxDB({ url, timeout: timeoutMs, ...(token ? { token } : {}) });
+  }
+  // Compressing costs CPU for nothing on loopback; across a network it pays for itself.
+  return { influx, gzipThreshold: isLoopback(url) ? undefined : 64 * 1024 };
 }
 
 function toInfluxError(url: string, err: unknown): Error {
