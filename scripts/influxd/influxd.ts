@@ -127,7 +127,13 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdHa
     stopping = false;
     let ready = false;
     const fd = openSync(paths.logPath, "a");
-    const proc = spawn(binary, ["-config", paths.configPath], { stdio: ["ignore", fd, fd], env: cleanEnv() });
+    // Its own process group: Ctrl-C in a terminal must not stop InfluxDB before the ingest has flushed into it;
+    // whoever started it stops it (and killOnExit does if this process ends first).
+    const proc = spawn(binary, ["-config", paths.configPath], {
+      stdio: ["ignore", fd, fd],
+      env: cleanEnv(),
+      detached: true,
+    });
     closeSync(fd);
     child = proc;
     process.on("exit", killOnExit);
