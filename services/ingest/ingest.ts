@@ -28,6 +28,8 @@ export type IngestStatus = {
   influxError: string | undefined;
   paused: boolean;
   spool: { bytes: number; lines: number };
+  /** The last spool commit's error (disk full or failing) while commits fail; undefined when they succeed. */
+  spoolError: string | undefined;
   registryDevices: number;
 };
 
@@ -218,6 +220,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
       influxError: writer.lastError(),
       paused,
       spool: spool.depth(),
+      spoolError: spool.lastCommitError(),
       registryDevices: registry.size(),
     }),
   };

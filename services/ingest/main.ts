@@ -48,7 +48,10 @@ const ops = await startOpsServer({
   registry: metrics.registry,
   health: () => {
     const s = ingest.status();
-    return { status: s.mqttConnected && s.influxUp && !s.paused ? "ok" : "degraded", checks: s };
+    return {
+      status: s.mqttConnected && s.influxUp && !s.paused && !s.spoolError ? "ok" : "degraded",
+      checks: s,
+    };
   },
 });
 log.info(

@@ -1,6 +1,5 @@
 // Per-message processing: topic → registry → payload → readings → line protocol, with every rejection a value
 // carrying its reason code. Pure apart from the registry lookup and the meter memory.
-import { MAX_MESSAGE_BYTES } from "../contract/readings.ts";
 import type { RejectReason } from "../contract/reasons.ts";
 import type { DeviceKind } from "../contract/topics.ts";
 import { parseDeviceTopic } from "../contract/topics.ts";
@@ -145,17 +144,7 @@ export function createPipeline(deps: {
           device.district,
         );
       }
-      if (payload.byteLength > MAX_MESSAGE_BYTES) {
-        return messageReject(
-          topic,
-          payload,
-          "too_large",
-          `${payload.byteLength} bytes > ${MAX_MESSAGE_BYTES}`,
-          t.kind,
-          t.deviceId,
-          device.district,
-        );
-      }
+      // decodePayload refuses an oversized payload (too_large) before parsing it.
       const decoded = decodePayload(payload);
       if (!decoded.ok)
         return messageReject(

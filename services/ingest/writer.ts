@@ -42,13 +42,18 @@ export function createWriter(opts: WriterOptions): Writer {
   let deadline = Number.POSITIVE_INFINITY;
   const { metrics, log } = opts;
 
+  /** One write request, timed and counted when InfluxDB accepts it. */
+  async function counted(lines: number, send: () => Promise<void>): Promise<void> {
+    const end = metrics.writeLatency.startTimer();
+    await send();
+    end();
+    metrics.batches.labels("ok").inc();
+    metrics.pointsWritten.inc(lines);
+  }
+
   async function sendWithSplit(lines: string[]): Promise<void> {
     try {
-      const end = metrics.writeLatency.startTimer();
-      await opts.write(lines);
-      end();
-      metrics.batches.labels("ok").inc();
-      metrics.pointsWritten.inc(lines.length);
+      await counted(lines.length, () => opts.write(lines));
     } catch (err) {
       if (!(err instanceof InfluxHttpError) || err.status !== 400) throw err;
       if (lines.length === 1) {
@@ -71,15 +76,14 @@ export function createWriter(opts: WriterOptions): Writer {
 
   /** The spool's text goes out as one body; only a refused batch is split into lines (for bisection). */
   async function sendBatch(batch: SpoolBatch): Promise<void> {
-    const lines = batch.lines;
+    const { writeBody } = opts;
     try {
-      const end = metrics.writeLatency.startTimer();
-      if (opts.writeBody) await opts.writeBody(batch.body);
-      // One "record" holding every line: the client joins records with newlines, so this is the batch as is.
-      else await opts.write([batch.text.slice(0, -1)]);
-      end();
-      metrics.batches.labels("ok").inc();
-      metrics.pointsWritten.inc(lines);
+      await counted(batch.lines, () =>
+        writeBody
+          ? writeBody(batch.body)
+          : // One "record" holding every line: the client joins records with newlines, so this is the batch as is.
+            opts.write([batch.text.slice(0, -1)]),
+      );
     } catch (err) {
       if (!(err instanceof InfluxHttpError) || err.status !== 400) throw err;
       const all = batch.text.split("\n");

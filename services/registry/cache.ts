@@ -24,7 +24,6 @@ export type RegistryCache = {
   onChange(listener: (device: DeviceRecord | null, id: string) => void): void;
   start(): Promise<void>;
   stop(): void;
-  lastSyncAt(): number;
   lastError(): string | undefined;
 };
 
@@ -45,7 +44,6 @@ export function createRegistryCache(opts: RegistryCacheOptions): RegistryCache {
   const now = opts.now ?? Date.now;
   let applied = 0;
   let inflight: Promise<void> | undefined;
-  let lastSync = 0;
   let lastAttempt = 0;
   let scheduled: Promise<void> | undefined;
   let lastErr: string | undefined;
@@ -94,7 +92,6 @@ export function createRegistryCache(opts: RegistryCacheOptions): RegistryCache {
       if (page.changes.length > 0) dirtySnapshot = true;
       if (page.changes.length < PAGE || applied >= page.latest) break;
     }
-    lastSync = now();
     lastErr = undefined;
     saveSnapshot();
   }
@@ -162,7 +159,6 @@ export function createRegistryCache(opts: RegistryCacheOptions): RegistryCache {
       if (timer) clearInterval(timer);
       timer = undefined;
     },
-    lastSyncAt: () => lastSync,
     lastError: () => lastErr,
   };
 }
