@@ -1,12 +1,53 @@
 import { z } from "zod";
 import { type EnvMap, logLevelSchema, portSchema } from "../lib/config.ts";
+import { influxConfigSchema, influxEnv } from "../lib/influx/config.ts";
 
 export const commandConfigSchema = z.object({
   http: z.object({ host: z.string().default("0.0.0.0"), port: portSchema.default(8080) }).prefault({}),
   /** SQLite file of the device registry; this service owns it. */
   registryDb: z.string().min(1).default(".data/registry.sqlite"),
-  /** Broker to announce registry changes on (platform/v1/registry/changed); empty to only serve the feed. */
-  mqttUrl: z.string().default(""),
+  /**
+   * Static API tokens provisioned at start-up (the bootstrap admin and the platform's services), after
+   * Kubernetes' --token-auth-file: a CSV file `name,role,token_sha256` (the token itself never stored).
+   * Empty: none (then only tokens created through the API work, and there is no way to create the first).
+   */
+  tokenFile: z.string().default(""),
+  /** API rate limits, requests per minute: per token, and per client address for requests without a valid token. */
+  rateLimit: z
+    .object({
+      perToken: z.number().int().min(1).default(1200),
+      anonymous: z.number().int().min(1).default(60),
+    })
+    .prefault({}),
+  mqtt: z
+    .object({
+      /** Broker the service talks to (commands, acks, presence, activity); empty: none (no commissioning). */
+      url: z.string().default(""),
+      /** The service's account: username = its token's name, password = the token. */
+      username: z.string().default("svc-command"),
+      password: z.string().default(""),
+      /** The broker address devices are told to use (registration answers); default: url. */
+      publicUrl: z.string().default(""),
+    })
+    .prefault({}),
+  /** InfluxDB, read by commissioning checks and device pages (readings and rejects as stored). */
+  influx: influxConfigSchema.prefault({ url: "http://127.0.0.1:8086" }),
+  commissioning: z
+    .object({
+      /** Readings a device must report at its interval before its readings check passes. */
+      readings: z.number().int().min(2).max(20).default(3),
+      /** How long to wait for the device to connect, seconds. */
+      connectTimeoutS: z.number().int().min(5).default(600),
+      /** How long to wait for a command's ack, seconds. */
+      ackTimeoutS: z.number().int().min(1).default(30),
+    })
+    .prefault({}),
+  liveness: z
+    .object({
+      /** A connected device with no reading for this many of its intervals is silent. */
+      silentAfterIntervals: z.number().min(1).default(3),
+    })
+    .prefault({}),
   logLevel: logLevelSchema.default("info"),
 });
 export type CommandConfig = z.infer<typeof commandConfigSchema>;
@@ -15,6 +56,17 @@ export const commandEnv: EnvMap = {
   COMMAND_HOST: "http.host",
   COMMAND_PORT: "http.port",
   REGISTRY_DB: "registryDb",
-  MQTT_URL: "mqttUrl",
+  COMMAND_TOKEN_FILE: "tokenFile",
+  COMMAND_RATE_LIMIT_PER_TOKEN: "rateLimit.perToken",
+  COMMAND_RATE_LIMIT_ANONYMOUS: "rateLimit.anonymous",
+  MQTT_URL: "mqtt.url",
+  COMMAND_MQTT_USERNAME: "mqtt.username",
+  COMMAND_MQTT_PASSWORD: "mqtt.password",
+  COMMAND_PUBLIC_MQTT_URL: "mqtt.publicUrl",
+  ...influxEnv,
+  COMMISSIONING_READINGS: "commissioning.readings",
+  COMMISSIONING_CONNECT_TIMEOUT_S: "commissioning.connectTimeoutS",
+  COMMISSIONING_ACK_TIMEOUT_S: "commissioning.ackTimeoutS",
+  SILENT_AFTER_INTERVALS: "liveness.silentAfterIntervals",
   LOG_LEVEL: "logLevel",
 };

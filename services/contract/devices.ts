@@ -4,9 +4,36 @@ import { z } from "zod";
 import { DISTRICT_NAMES } from "./city.ts";
 import { DEVICE_ID_PATTERN, DEVICE_KINDS } from "./topics.ts";
 
+/**
+ * The device lifecycle, after TALQ's commissioning model: registered (credentials issued) → connected (first
+ * MQTT connection with them) → commissioned (all checks passed and signed off) → decommissioned (credentials
+ * revoked, refused by the broker). A failed commissioning leaves the device connected, its failures listed.
+ * A replacement keeps the point (id, place, luminaire, history), issues new credentials and goes back to
+ * registered.
+ */
+export const DEVICE_STATUSES = ["registered", "connected", "commissioned", "decommissioned"] as const;
+export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+
+/** How a device is doing right now (device page, list filter): from broker presence and ingest activity. */
+export const LIVENESS = {
+  never_seen: "The device has never connected.",
+  online: "Connected and reporting at its interval.",
+  silent: "Connected, but no reading for three of its intervals.",
+  offline: "Not connected (last will, disconnect or connection lost).",
+} as const;
+export type Liveness = keyof typeof LIVENESS;
+
+/** Prefix of the platform's service accounts (MQTT usernames, client ids); no device id may start with it. */
+export const SERVICE_PREFIX = "svc-";
+
 export const deviceRegistration = z
   .object({
-    id: z.string().regex(DEVICE_ID_PATTERN, { error: `must match ${DEVICE_ID_PATTERN}` }),
+    id: z
+      .string()
+      .regex(DEVICE_ID_PATTERN, { error: `must match ${DEVICE_ID_PATTERN}` })
+      .refine((id) => !id.startsWith(SERVICE_PREFIX), {
+        error: `must not start with "${SERVICE_PREFIX}" (reserved for the platform's services)`,
+      }),
     kind: z.enum(DEVICE_KINDS),
     district: z.enum(DISTRICT_NAMES as [string, ...string[]], {
       error: `must be one of the city's districts: ${DISTRICT_NAMES.join(", ")}`,
@@ -20,6 +47,8 @@ export const deviceRegistration = z
     led_watts: z.number().positive().max(1000).optional(),
     /** Streetlights: the replaced legacy lamp's system power, lamp plus ballast (IPMVP baseline). */
     legacy_watts: z.number().positive().max(2000).optional(),
+    /** Serial or label of the controller hardware. */
+    serial: z.string().min(1).max(100).optional(),
   })
   .superRefine((d, ctx) => {
     if (d.kind !== "streetlight") return;
@@ -40,8 +69,12 @@ export const deviceRecord = z.object({
   report_interval_s: z.number().int(),
   led_watts: z.number().nullable(),
   legacy_watts: z.number().nullable(),
-  /** Lifecycle status; issue 3 adds connected, commissioned, decommissioned. */
-  status: z.string(),
+  /** Lifecycle status (see DEVICE_STATUSES). */
+  status: z.enum(DEVICE_STATUSES),
+  /** Serial or label of the controller hardware now at this point (changes on replacement). */
+  serial: z.string().nullable(),
+  /** Generation of the device's current credential (1 at registration, +1 per rotation or replacement). */
+  credential_generation: z.number().int(),
   created_at: z.string(),
   updated_at: z.string(),
 });

@@ -24,4 +24,95 @@ export const MIGRATIONS: readonly string[] = [
      changed_at TEXT NOT NULL
    );
    CREATE INDEX device_changes_device ON device_changes (device_id);`,
+  // Issue 3: credentials, API tokens, the access feed, the audit trail, liveness and commissioning.
+  `ALTER TABLE devices ADD COLUMN serial TEXT;
+   ALTER TABLE devices ADD COLUMN credential_generation INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX devices_status ON devices (status);
+   -- One row per credential a device was ever given; only the newest unrevoked one is live.
+   CREATE TABLE device_credentials (
+     device_id TEXT NOT NULL,
+     generation INTEGER NOT NULL,
+     secret_hash TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     revoked_at TEXT,
+     revoked_by TEXT,
+     PRIMARY KEY (device_id, generation)
+   );
+   -- API tokens (people and services). Only the SHA-256 of a token is kept. source 'file' = provisioned at
+   -- start-up from COMMAND_TOKEN_FILE (the bootstrap admin and the services), 'api' = created through the API.
+   CREATE TABLE api_tokens (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     role TEXT NOT NULL,
+     token_hash TEXT NOT NULL UNIQUE,
+     source TEXT NOT NULL CHECK (source IN ('api', 'file')),
+     generation INTEGER NOT NULL DEFAULT 1,
+     created_at TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     expires_at TEXT,
+     revoked_at TEXT,
+     revoked_by TEXT,
+     last_used_at TEXT
+   );
+   -- The access feed (GET /v1/access/changes): a principal whose access changed; the feed serves its current state.
+   CREATE TABLE access_changes (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     principal_type TEXT NOT NULL CHECK (principal_type IN ('device', 'service')),
+     principal TEXT NOT NULL,
+     changed_at TEXT NOT NULL
+   );
+   -- Who did what to a device and when (every change; detail is JSON).
+   CREATE TABLE device_audit (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     device_id TEXT NOT NULL,
+     at TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     detail TEXT
+   );
+   CREATE INDEX device_audit_device ON device_audit (device_id, seq);
+   -- Liveness, from broker presence, the retained state and the ingest's activity digests. Times are ISO 8601 UTC.
+   CREATE TABLE device_activity (
+     device_id TEXT PRIMARY KEY,
+     online INTEGER NOT NULL DEFAULT 0,
+     connected_at TEXT,
+     disconnected_at TEXT,
+     disconnect_reason TEXT,
+     remote_address TEXT,
+     state_online INTEGER,
+     state_at TEXT,
+     last_seen_at TEXT,
+     last_reading_at TEXT,
+     last_reading_ts TEXT,
+     accepted_total INTEGER NOT NULL DEFAULT 0,
+     rejected_total INTEGER NOT NULL DEFAULT 0,
+     last_reject_reason TEXT,
+     last_reject_at TEXT
+   );
+   CREATE INDEX device_activity_last_seen ON device_activity (last_seen_at);
+   CREATE TABLE commissioning_runs (
+     id TEXT PRIMARY KEY,
+     device_id TEXT NOT NULL,
+     generation INTEGER NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('running', 'passed', 'failed', 'cancelled')),
+     started_at TEXT NOT NULL,
+     started_by TEXT NOT NULL,
+     finished_at TEXT,
+     signed_off_at TEXT,
+     signed_off_by TEXT,
+     note TEXT
+   );
+   CREATE INDEX commissioning_runs_device ON commissioning_runs (device_id, started_at);
+   CREATE TABLE commissioning_checks (
+     run_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     position INTEGER NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'passed', 'failed', 'skipped')),
+     started_at TEXT,
+     finished_at TEXT,
+     detail TEXT,
+     data TEXT,
+     PRIMARY KEY (run_id, name)
+   );`,
 ];

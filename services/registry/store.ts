@@ -38,7 +38,8 @@ export type RegistryStore = {
   close(): void;
 };
 
-export function openRegistryStore(path: string): RegistryStore {
+/** Opens (creating if needed) and migrates the registry database; the stores of services/registry/ share it. */
+export function openRegistryDb(path: string): DatabaseSync {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
   // WAL: readers never block the writer; NORMAL sync is durable across process crashes in WAL mode.
@@ -46,6 +47,14 @@ export function openRegistryStore(path: string): RegistryStore {
     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
   );
   migrate(db);
+  return db;
+}
+
+export function openRegistryStore(path: string): RegistryStore {
+  return createDeviceStore(openRegistryDb(path));
+}
+
+export function createDeviceStore(db: DatabaseSync): RegistryStore {
 
   const selectOne = db.prepare("SELECT * FROM devices WHERE id = ?");
   const insert = db.prepare(
