@@ -32,7 +32,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 # Data lives in volumes mounted here (docker-compose.yml). The folders exist in the image, owned by the `node`
 # user, so that a fresh named volume is created with that owner and the services can write to it.
-RUN mkdir -p /data/registry /data/ingest-spool && chown -R node:node /data
+RUN mkdir -p /data/registry /data/ingest-spool /data/broker /data/simulator /run/platform-secrets \
+ && chown -R node:node /data /run/platform-secrets
 USER node
 # No default service: the compose file (or `docker run … node <entry point>`) names one.
 CMD ["node", "-e", "console.error('choose a service: node services/broker/main.ts | services/command/main.ts | services/ingest/main.ts | simulators/main.ts'); process.exit(2)"]

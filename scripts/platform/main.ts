@@ -1,16 +1,19 @@
 // `npm start`: the whole platform on one machine, from a fresh clone with nothing done first.
 //   1. InfluxDB: INFLUX_URL if set; else a local influxd in .data/influxdb (Debian's package installed if absent).
-//   2. The command service (device registry), the broker, the ingest: each its own process, logs in .data/logs/.
-//   3. A demo fleet from the simulators (hundreds of devices), registered through the command service's API.
+//   2. Secrets: API tokens for a local admin, a local engineer, the demo fleet and each service, made once in
+//      .data/secrets/ (scripts/platform/secrets.ts); .data/platform.json says where everything is (the CLI reads it).
+//   3. The command service (device registry), the broker, the ingest: each its own process, logs in .data/logs/.
+//   4. A demo fleet from the simulators (hundreds of devices), registered and commissioned through the API.
 // Prints where everything is and, every few seconds, how many readings have landed. Ctrl-C stops it all in
 // order (devices first, the ingest flushing its spool, then the broker, the registry and InfluxDB).
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { INGEST_NODE_FLAGS } from "../../services/ingest/runtime.ts";
 import { createLogger } from "../../services/lib/log.ts";
 import { type InfluxdHandle, startInfluxd } from "../influxd/influxd.ts";
 import { type Child, pickPort, startChild, waitForHttp } from "./processes.ts";
+import { ensureLocalSecrets } from "../../services/command/bootstrap-secrets.ts";
 import { countReadings } from "./status.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -101,20 +104,43 @@ try {
     return child;
   };
 
+  const secrets = ensureLocalSecrets(join(dataDir, "secrets"));
+  const platformFile = join(dataDir, "platform.json");
+  writeFileSync(
+    platformFile,
+    `${JSON.stringify(
+      {
+        command_url: commandUrl,
+        mqtt_url: mqttUrl,
+        ws_url: `ws://127.0.0.1:${ports.ws}/mqtt`,
+        influx_url: influxUrl,
+        secrets_dir: secrets.dir,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  // The registry first: the broker admits nobody until it has read the access feed (who may connect).
+  start("command", "services/command/main.ts", {
+    COMMAND_PORT: String(ports.command),
+    REGISTRY_DB: join(dataDir, "registry.sqlite"),
+    COMMAND_TOKEN_FILE: secrets.tokenFile,
+    COMMAND_MQTT_USERNAME: "svc-command",
+    COMMAND_MQTT_PASSWORD: secrets.token("svc-command"),
+  });
+  await waitForHttp(`${commandUrl}/health`, 30_000);
   start("broker", "services/broker/main.ts", {
     BROKER_MQTT_PORT: String(ports.mqtt),
     BROKER_WS_PORT: String(ports.ws),
     BROKER_OPS_PORT: String(ports.brokerOps),
+    BROKER_API_TOKEN: secrets.token("svc-broker"),
+    BROKER_ACCESS_SNAPSHOT: join(dataDir, "broker-access.json"),
   });
   await waitForHttp(`http://127.0.0.1:${ports.brokerOps}/health`, 30_000);
-  start("command", "services/command/main.ts", {
-    COMMAND_PORT: String(ports.command),
-    REGISTRY_DB: join(dataDir, "registry.sqlite"),
-  });
-  await waitForHttp(`${commandUrl}/health`, 30_000);
   start("ingest", "services/ingest/main.ts", {
     INGEST_OPS_PORT: String(ports.ingestOps),
     INGEST_SPOOL_DIR: join(dataDir, "ingest-spool"),
+    INGEST_API_TOKEN: secrets.token("svc-ingest"),
   });
   // The ingest answers /health with 503 until InfluxDB is reachable; answering at all means it is up.
   await waitForHttp(`http://127.0.0.1:${ports.ingestOps}/health`, 60_000, () => true);
@@ -122,14 +148,23 @@ try {
     const fleetArgs: string[] = [];
     for (const k of ["streetlights", "airquality", "traffic"] as const)
       if (args[k]) fleetArgs.push(`--${k}`, args[k] as string);
-    start("simulator", "simulators/main.ts", {}, fleetArgs);
+    start(
+      "simulator",
+      "simulators/main.ts",
+      {
+        SIM_API_TOKEN: secrets.token("simulator"),
+        SIM_CREDENTIALS_FILE: join(dataDir, "simulator", "credentials.json"),
+      },
+      fleetArgs,
+    );
   }
 
   console.log(`
 Casablanca city telemetry platform is running.
   MQTT broker       ${mqttUrl}   (WebSocket ws://127.0.0.1:${ports.ws}/mqtt)
   Broker ops        http://127.0.0.1:${ports.brokerOps}/health  /metrics
-  Command service   ${commandUrl}/v1/devices   (registry feed /v1/registry/changes)
+  Command service   ${commandUrl}/v1/devices   (API docs ${commandUrl}/docs)
+  API tokens        ${secrets.dir}/admin.token, engineer.token   (the CLI uses them: npm run devices -- --help)
   Ingest ops        http://127.0.0.1:${ports.ingestOps}/health  /metrics
   InfluxDB          ${influxUrl}   database "${process.env.INFLUX_BUCKET ?? "telemetry"}"${influxd ? ` (local influxd ${influxd.version}, data in ${join(dataDir, "influxdb")})` : ""}
   Logs              ${logDir}/<service>.log

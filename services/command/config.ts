@@ -12,6 +12,12 @@ export const commandConfigSchema = z.object({
    * Empty: none (then only tokens created through the API work, and there is no way to create the first).
    */
   tokenFile: z.string().default(""),
+  /**
+   * Single-host installations (docker compose): make the platform's own tokens in this folder on first start
+   * (services/command/bootstrap-secrets.ts) and provision them, for the other services to read with *_FILE
+   * variables. Used when tokenFile is empty.
+   */
+  bootstrapSecretsDir: z.string().default(""),
   /** API rate limits, requests per minute: per token, and per client address for requests without a valid token. */
   rateLimit: z
     .object({
@@ -31,7 +37,9 @@ export const commandConfigSchema = z.object({
     })
     .prefault({}),
   /** InfluxDB, read by commissioning checks and device pages (readings and rejects as stored). */
-  influx: influxConfigSchema.prefault({ url: "http://127.0.0.1:8086" }),
+  influx: influxConfigSchema
+    .extend({ url: influxConfigSchema.shape.url.default("http://127.0.0.1:8086") })
+    .prefault({}),
   commissioning: z
     .object({
       /** Readings a device must report at its interval before its readings check passes. */
@@ -57,6 +65,7 @@ export const commandEnv: EnvMap = {
   COMMAND_PORT: "http.port",
   REGISTRY_DB: "registryDb",
   COMMAND_TOKEN_FILE: "tokenFile",
+  COMMAND_BOOTSTRAP_SECRETS_DIR: "bootstrapSecretsDir",
   COMMAND_RATE_LIMIT_PER_TOKEN: "rateLimit.perToken",
   COMMAND_RATE_LIMIT_ANONYMOUS: "rateLimit.anonymous",
   MQTT_URL: "mqtt.url",

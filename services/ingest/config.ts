@@ -9,10 +9,13 @@ export const ingestConfigSchema = z.object({
         .string()
         .regex(/^mqtt:\/\//, { error: "must be an mqtt://host:port URL" })
         .default("mqtt://127.0.0.1:1883"),
-      /** Fixed client id: the broker keeps this persistent session's QoS 1 messages while the ingest restarts. */
-      clientId: z.string().min(1).default("platform-ingest"),
-      /** The ingest's service account (issue 3); empty while the broker has no access control. */
-      username: z.string().default(""),
+      /**
+       * Fixed client id: the broker keeps this persistent session's QoS 1 messages while the ingest restarts.
+       * The broker admits a service only under its username or `${username}-…`.
+       */
+      clientId: z.string().min(1).default("svc-ingest"),
+      /** The ingest's service account: its API token's name, and the token as password (default: registry.token). */
+      username: z.string().default("svc-ingest"),
       password: z.string().default(""),
       keepaliveS: z.number().int().min(5).max(600).default(30),
     })
@@ -22,6 +25,8 @@ export const ingestConfigSchema = z.object({
     .object({
       /** The command service, owner of the device registry. */
       url: z.url().default("http://127.0.0.1:8080"),
+      /** The ingest's API token (role service_ingest): reads the change feed, and is its MQTT password. */
+      token: z.string().default(""),
       pollMs: z.number().int().min(100).default(5000),
     })
     .prefault({}),
@@ -78,6 +83,7 @@ export const ingestEnv: EnvMap = {
   INGEST_MQTT_USERNAME: "mqtt.username",
   INGEST_MQTT_PASSWORD: "mqtt.password",
   REGISTRY_URL: "registry.url",
+  INGEST_API_TOKEN: "registry.token",
   INGEST_SPOOL_DIR: "spool.dir",
   INGEST_SPOOL_FSYNC: "spool.fsync",
   INGEST_SPOOL_MAX_BYTES: "spool.maxBytes",

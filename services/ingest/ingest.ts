@@ -74,7 +74,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
     url: config.mqtt.url,
     clientId: config.mqtt.clientId,
     username: config.mqtt.username || undefined,
-    password: config.mqtt.password || undefined,
+    password: config.mqtt.password || config.registry.token || undefined,
     keepaliveS: config.mqtt.keepaliveS,
     clean: false,
     subscriptions: [

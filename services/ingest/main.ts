@@ -27,7 +27,7 @@ void (async () => {
   }
 })();
 const registry = createRegistryCache({
-  feed: httpChangeFeed(config.registry.url),
+  feed: httpChangeFeed(config.registry.url, config.registry.token),
   log: log.child({ module: "registry" }),
   pollMs: config.registry.pollMs,
   snapshotPath: join(config.spool.dir, "registry-snapshot.json"),

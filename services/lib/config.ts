@@ -48,8 +48,19 @@ export function loadConfig<S extends z.ZodType>(
   const merged = structuredClone(base);
   for (const [name, path] of Object.entries(envMap)) {
     const raw = opts.env?.[name];
-    if (raw === undefined || raw === "") continue;
-    setPath(merged, path, coerce(raw));
+    const fromFile = opts.env?.[`${name}_FILE`];
+    if (raw !== undefined && raw !== "") setPath(merged, path, coerce(raw));
+    else if (fromFile) {
+      // Docker's secrets convention: X_FILE names a file holding X (a token, a password), so secrets stay out
+      // of the environment and of `docker inspect`. Kept as a string, trailing newline removed.
+      try {
+        setPath(merged, path, readFileSync(fromFile, "utf8").replace(/\r?\n$/, ""));
+      } catch (err) {
+        issues.push(
+          `${path} (env ${name}_FILE): cannot read ${fromFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        );
+      }
+    }
   }
   if (opts.overrides) deepMerge(merged, opts.overrides);
   const parsed = schema.safeParse(merged);

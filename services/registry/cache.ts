@@ -163,13 +163,16 @@ export function createRegistryCache(opts: RegistryCacheOptions): RegistryCache {
   };
 }
 
-/** The command service's change feed over HTTP. */
-export function httpChangeFeed(baseUrl: string, timeoutMs = 5000): ChangeFeed {
+/** The command service's change feed over HTTP, read with a token that has the registry:feed permission. */
+export function httpChangeFeed(baseUrl: string, token: string, timeoutMs = 5000): ChangeFeed {
   return async (since, limit) => {
     const url = new URL("/v1/registry/changes", baseUrl);
     url.searchParams.set("since", String(since));
     url.searchParams.set("limit", String(limit));
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (!res.ok) throw new Error(`registry feed ${url.href}: HTTP ${res.status} ${await res.text()}`);
     return (await res.json()) as RegistryChangesResponse;
   };

@@ -3,9 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { deviceTopic } from "../../services/contract/topics.ts";
 import { countOf, eventually, type Stack, startStack } from "./harness/stack.ts";
 
 type Panel = { title: string; targets: { query: string }[] };
@@ -30,10 +28,9 @@ beforeAll(async () => {
     { id: `aq-${id}`, kind: "airquality", ...place },
     { id: `tr-${id}`, kind: "traffic", ...place },
   ]);
-  const c = await mqtt.connectAsync(stack.mqttUrl, { clientId: `dash-${id}` });
   const t = Date.now() - 3_600_000;
   const pub = (kind: "streetlight" | "airquality" | "traffic", dev: string, r: object) =>
-    c.publishAsync(deviceTopic(kind, dev, "telemetry"), JSON.stringify(r), { qos: 1 });
+    stack.publish(kind, dev, JSON.stringify(r));
   await pub("streetlight", `sl-${id}`, [
     { ts: t, seq: 1, power_w: 88, energy_wh: 10, dim_pct: 100, lamp_ok: true },
     { ts: t + 60_000, seq: 2, power_w: 0, energy_wh: 11, dim_pct: 100, lamp_ok: false },
@@ -62,7 +59,6 @@ beforeAll(async () => {
     dim_pct: 140,
     lamp_ok: true,
   });
-  await c.endAsync();
   await eventually(
     async () =>
       (await countOf(stack.influx, "streetlight")) === 2 && (await countOf(stack.influx, "traffic")) === 1,

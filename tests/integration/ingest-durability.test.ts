@@ -46,7 +46,7 @@ describe("InfluxDB outage under load", () => {
   it("spools while InfluxDB is down and writes everything once it is back", async () => {
     const devices = streetlights(`sl-${id}`, 50);
     await stack.register(devices);
-    const load = await startLoad({ mqttUrl: stack.mqttUrl, devices, ratePerSec: 2000 });
+    const load = await startLoad({ connect: stack.device, devices, ratePerSec: 2000 });
     await sleep(3000);
     await influxd.stop();
     let peakRss = 0;
@@ -91,7 +91,7 @@ describe("ingest killed with SIGKILL under load", () => {
   it("loses nothing: spooled readings are written after restart, unacknowledged ones are redelivered", async () => {
     const devices = streetlights(`sl-${id}`, 50);
     await stack.register(devices);
-    const load = await startLoad({ mqttUrl: stack.mqttUrl, devices, ratePerSec: 3000 });
+    const load = await startLoad({ connect: stack.device, devices, ratePerSec: 3000 });
     await sleep(3000);
     await stack.killIngest("SIGKILL");
     await sleep(2000); // the broker keeps the ingest's persistent session meanwhile

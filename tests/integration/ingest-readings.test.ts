@@ -1,7 +1,6 @@
 // Readings of each kind travel device → broker → ingest → InfluxDB with the right tags, fields and timestamps;
 // a backlog array arrives whole. Real broker, command service and ingest processes; the suite's InfluxDB.
 import { randomUUID } from "node:crypto";
-import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { DeviceRegistration } from "../../services/contract/devices.ts";
 import { deviceTopic } from "../../services/contract/topics.ts";
@@ -49,16 +48,18 @@ const devices: DeviceRegistration[] = [
   },
 ];
 let stack: Stack;
-let client: mqtt.MqttClient;
+/** Publishes through the connection of the device the topic names (each device has its own credentials). */
+const client = {
+  publishAsync: async (topic: string, payload: string, opts: { qos: 0 | 1 }) =>
+    (await stack.device(topic.split("/")[3] as string)).publishAsync(topic, payload, opts),
+};
 
 beforeAll(async () => {
   stack = await startStack({ ...server, bucket: `t_readings_${id}` });
   await stack.influx.ensureDatabase();
   await stack.register(devices);
-  client = await mqtt.connectAsync(stack.mqttUrl, { clientId: `test-${id}` });
 });
 afterAll(async () => {
-  await client?.endAsync();
   await stack?.stop();
 });
 

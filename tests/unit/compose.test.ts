@@ -192,15 +192,28 @@ const svc = (c: ComposeFile, name: string) => {
   return s;
 };
 
+/**
+ * A service's environment with each `X_FILE` (Docker secrets: a file in the platform-secrets volume that the
+ * command service writes on first start) replaced by a value of X, as the service would read it.
+ */
+const envOf = (c: ComposeFile, name: string): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(svc(c, name).environment ?? {}).map(([k, v]) =>
+      k.endsWith("_FILE") && v.startsWith("/run/platform-secrets/")
+        ? [k.slice(0, -5), "cst_from_secret_file"]
+        : [k, v],
+    ),
+  );
+
 function configOf(c: ComposeFile, name: string) {
   const spec = NODE_SERVICES[name] as NodeService<z.ZodType>;
   // What the container runs: config/<service>.json (copied into the image) + the service's environment.
-  return loadConfig(spec.configName, spec.schema, spec.env, { env: svc(c, name).environment ?? {} });
+  return loadConfig(spec.configName, spec.schema, spec.env, { env: envOf(c, name) });
 }
 
 /** The ingest's configuration, typed (the tests of its InfluxDB and shutdown settings). */
 const ingestOf = (c: ComposeFile) =>
-  loadConfig("ingest", ingestConfigSchema, ingestEnv, { env: svc(c, "ingest").environment ?? {} });
+  loadConfig("ingest", ingestConfigSchema, ingestEnv, { env: envOf(c, "ingest") });
 
 function listenersOf(c: ComposeFile, name: string): Listener[] {
   if (name === "influxdb") return INFLUXDB.listeners;
@@ -245,7 +258,10 @@ describe("docker-compose.yml", () => {
     const s = () => svc(c, name);
 
     it("sets only environment variables its config module maps", () => {
-      const unknown = Object.keys(s().environment ?? {}).filter((k) => !(k in spec.env));
+      // X_FILE is the Docker-secrets form of X (services/lib/config.ts).
+      const unknown = Object.keys(s().environment ?? {}).filter(
+        (k) => !(k in spec.env) && !(k.endsWith("_FILE") && k.slice(0, -5) in spec.env),
+      );
       expect(unknown, `not in the env map of ${spec.configName}; renamed?`).toEqual([]);
     });
 

@@ -52,4 +52,22 @@ describe("loadConfig", () => {
       /broken\.json: not valid JSON/,
     );
   });
+
+  it("reads a secret from the file named by <VAR>_FILE (Docker secrets), the variable itself winning", () => {
+    writeFileSync(join(dir, "ingest.token"), "cst_0123456789\n");
+    const env = { INFLUX_URL: "http://influx:8086", INGEST_API_TOKEN_FILE: join(dir, "ingest.token") };
+    const c = loadConfig("ingest", ingestConfigSchema, ingestEnv, { configDir: join(dir, "none"), env });
+    expect(c.registry.token).toBe("cst_0123456789");
+    const both = { ...env, INGEST_API_TOKEN: "cst_from_env" };
+    expect(
+      loadConfig("ingest", ingestConfigSchema, ingestEnv, { configDir: join(dir, "none"), env: both })
+        .registry.token,
+    ).toBe("cst_from_env");
+    expect(() =>
+      loadConfig("ingest", ingestConfigSchema, ingestEnv, {
+        configDir: join(dir, "none"),
+        env: { ...env, INGEST_API_TOKEN_FILE: join(dir, "missing.token") },
+      }),
+    ).toThrow(/registry\.token \(env INGEST_API_TOKEN_FILE\): cannot read .*missing\.token \(ENOENT\)/);
+  });
 });

@@ -1,6 +1,7 @@
-// A bounded publishing load for integration tests: registered streetlights publishing valid QoS 1 readings
-// through real MQTT connections, counting the readings whose PUBLISH the broker acknowledged.
-import mqtt, { type MqttClient } from "mqtt";
+// A bounded publishing load for integration tests: registered streetlights publishing valid QoS 1 readings,
+// each through its own MQTT connection with its own credentials, counting the readings whose PUBLISH the broker
+// acknowledged.
+import type { MqttClient } from "mqtt";
 import type { DeviceRegistration } from "../../../services/contract/devices.ts";
 import { deviceTopic } from "../../../services/contract/topics.ts";
 
@@ -33,31 +34,22 @@ export function streetlightReading(seq: number, baseTs: number) {
 export type Load = { acked(): number; stop(): Promise<number> };
 
 /**
- * Publishes round-robin over the devices at about `ratePerSec` readings/s (each message `batch` readings) from
- * `connections` clients, with at most `window` unacknowledged publishes per client. stop() waits for the
- * in-flight PUBACKs and returns the number of readings the broker acknowledged.
+ * Publishes round-robin over the devices at about `ratePerSec` readings/s (each message `batch` readings), each
+ * device from its own connection (`connect`, e.g. Stack.device), with at most `window` unacknowledged publishes
+ * per device. stop() waits for the in-flight PUBACKs and returns the number of readings the broker acknowledged.
  */
 export async function startLoad(opts: {
-  mqttUrl: string;
+  connect: (deviceId: string) => Promise<MqttClient>;
   devices: DeviceRegistration[];
   ratePerSec: number;
   batch?: number;
-  connections?: number;
   window?: number;
   baseTs?: number;
 }): Promise<Load> {
   const batch = opts.batch ?? 1;
-  const window = opts.window ?? 200;
+  const window = opts.window ?? 50;
   const baseTs = opts.baseTs ?? Date.now() - 30 * 86_400_000;
-  const clients: MqttClient[] = [];
-  for (let i = 0; i < (opts.connections ?? 4); i++) {
-    clients.push(
-      await mqtt.connectAsync(opts.mqttUrl, {
-        clientId: `load-${process.pid}-${i}-${Math.random().toString(36).slice(2, 8)}`,
-        reconnectPeriod: 500,
-      }),
-    );
-  }
+  const clients = await Promise.all(opts.devices.map((d) => opts.connect(d.id)));
   const seqs = new Map<string, number>();
   const inflight = clients.map(() => new Set<Promise<unknown>>());
   let acked = 0;
@@ -69,7 +61,7 @@ export async function startLoad(opts: {
     while (running) {
       for (let k = 0; k < perTick && running; k++) {
         const device = opts.devices[(tick * perTick + k) % opts.devices.length] as DeviceRegistration;
-        const c = (tick * perTick + k) % clients.length;
+        const c = (tick * perTick + k) % opts.devices.length;
         const client = clients[c] as MqttClient;
         const set = inflight[c] as Set<Promise<unknown>>;
         while (set.size >= window) await Promise.race(set);
@@ -101,7 +93,6 @@ export async function startLoad(opts: {
       running = false;
       await loop;
       await Promise.all(inflight.flatMap((s) => [...s]));
-      await Promise.all(clients.map((c) => c.endAsync()));
       return acked;
     },
   };

@@ -3,8 +3,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { type Child, pickPort, startChild, waitForHttp } from "../../../scripts/platform/processes.ts";
+import { ensureLocalSecrets, type LocalPrincipal } from "../../../services/command/bootstrap-secrets.ts";
 import type { DeviceRegistration } from "../../../services/contract/devices.ts";
+import { type DeviceKind, deviceTopic } from "../../../services/contract/topics.ts";
 import { INGEST_NODE_FLAGS } from "../../../services/ingest/runtime.ts";
 import { connectInflux, type InfluxClient } from "../../../services/lib/influx/index.ts";
 import { silentLogger } from "../../../services/lib/log.ts";
@@ -20,7 +23,27 @@ export type Stack = {
   brokerOps: string;
   influx: InfluxClient;
   dir: string;
-  register(devices: DeviceRegistration[]): Promise<void>;
+  /** Registers (upserts) devices as the local engineer; keeps the credentials of the ones it created. */
+  register(devices: DeviceRegistration[]): Promise<Map<string, string>>;
+  /** The secret the registry gave a device registered through this stack. */
+  secretOf(deviceId: string): string;
+  /** A connected MQTT client of the device with its own credentials (one per device, closed by stop()). */
+  device(deviceId: string, opts?: IClientOptions): Promise<MqttClient>;
+  /** Publishes on the device's own topic through its own connection (QoS 1 unless told otherwise). */
+  publish(
+    kind: DeviceKind,
+    deviceId: string,
+    payload: string | Buffer,
+    opts?: { qos?: 0 | 1 },
+  ): Promise<void>;
+  /** An HTTP call to the command service with a local principal's token (default: the engineer). */
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    as?: LocalPrincipal,
+  ): Promise<{ status: number; body: any }>;
+  token(principal: LocalPrincipal): string;
   /** Stops the ingest (SIGTERM: clean; SIGKILL: a crash) and starts it again on the same spool and client id. */
   restartIngest(signal: "SIGTERM" | "SIGKILL"): Promise<void>;
   killIngest(signal: "SIGTERM" | "SIGKILL"): Promise<void>;
@@ -48,6 +71,9 @@ export async function startStack(
   const ingestOps = `http://127.0.0.1:${ports.ingestOps}`;
   const brokerOps = `http://127.0.0.1:${ports.brokerOps}`;
   const children = new Map<string, Child>();
+  const secrets = ensureLocalSecrets(join(dir, "secrets"));
+  const deviceSecrets = new Map<string, string>();
+  const deviceClients = new Map<string, Promise<MqttClient>>();
   let expectExit = false;
   const common = {
     LOG_LEVEL: "info",
@@ -79,7 +105,8 @@ export async function startStack(
     INGEST_OPS_PORT: String(ports.ingestOps),
     INGEST_OPS_HOST: "127.0.0.1",
     INGEST_SPOOL_DIR: join(dir, "spool"),
-    INGEST_CLIENT_ID: `ingest-${ports.ingestOps}`,
+    INGEST_CLIENT_ID: `svc-ingest-${ports.ingestOps}`,
+    INGEST_API_TOKEN: secrets.token("svc-ingest"),
     ...opts.ingestEnv,
   };
   const startIngest = async () => {
@@ -98,21 +125,64 @@ export async function startStack(
     expectExit = false;
   };
 
+  start("command", "services/command/main.ts", {
+    COMMAND_HOST: "127.0.0.1",
+    COMMAND_PORT: String(ports.command),
+    REGISTRY_DB: join(dir, "registry.sqlite"),
+    COMMAND_TOKEN_FILE: secrets.tokenFile,
+    COMMAND_MQTT_USERNAME: "svc-command",
+    COMMAND_MQTT_PASSWORD: secrets.token("svc-command"),
+    // Tests call the API fast; the limit itself is tested in the command service's own tests.
+    COMMAND_RATE_LIMIT_PER_TOKEN: "100000",
+  });
+  await waitForHttp(`${commandUrl}/health`, 30_000);
   start("broker", "services/broker/main.ts", {
     BROKER_HOST: "127.0.0.1",
     BROKER_MQTT_PORT: String(ports.mqtt),
     BROKER_WS_PORT: String(ports.ws),
     BROKER_OPS_PORT: String(ports.brokerOps),
+    BROKER_API_TOKEN: secrets.token("svc-broker"),
+    BROKER_ACCESS_SNAPSHOT: join(dir, "broker-access.json"),
   });
   await waitForHttp(`${brokerOps}/health`, 30_000);
-  start("command", "services/command/main.ts", {
-    COMMAND_HOST: "127.0.0.1",
-    COMMAND_PORT: String(ports.command),
-    REGISTRY_DB: join(dir, "registry.sqlite"),
-  });
-  await waitForHttp(`${commandUrl}/health`, 30_000);
   await startIngest();
   const influx = await connectInflux({ ...influxTarget, timeoutMs: 10_000 }, silentLogger());
+  function secretOf(deviceId: string): string {
+    const secret = deviceSecrets.get(deviceId);
+    if (!secret) throw new Error(`no credentials for ${deviceId}: register it through this stack first`);
+    return secret;
+  }
+  function device(deviceId: string, opts: IClientOptions = {}): Promise<MqttClient> {
+    let client = deviceClients.get(deviceId);
+    if (!client) {
+      client = mqtt.connectAsync(mqttUrl, {
+        clientId: deviceId,
+        username: deviceId,
+        password: secretOf(deviceId),
+        reconnectPeriod: 500,
+        ...opts,
+      });
+      deviceClients.set(deviceId, client);
+      client.catch(() => deviceClients.delete(deviceId));
+    }
+    return client;
+  }
+  async function api(method: string, path: string, body?: unknown, as: LocalPrincipal = "engineer") {
+    const res = await fetch(`${commandUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${secrets.token(as)}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: res.status, body: parsed as any };
+  }
 
   return {
     mqttUrl,
@@ -122,13 +192,23 @@ export async function startStack(
     influx,
     dir,
     async register(devices) {
-      const res = await fetch(`${commandUrl}/v1/devices/bulk`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ devices, mode: "upsert" }),
-      });
-      if (!res.ok) throw new Error(`register: HTTP ${res.status} ${await res.text()}`);
+      const res = await api("POST", "/v1/devices/bulk", { devices, mode: "upsert" });
+      if (res.status !== 200) throw new Error(`register: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+      const created = new Map<string, string>();
+      for (const c of res.body.credentials as { id: string; secret: string }[]) {
+        deviceSecrets.set(c.id, c.secret);
+        created.set(c.id, c.secret);
+      }
+      return created;
     },
+    secretOf,
+    device,
+    async publish(kind, deviceId, payload, opts = {}) {
+      const client = await device(deviceId);
+      await client.publishAsync(deviceTopic(kind, deviceId, "telemetry"), payload, { qos: opts.qos ?? 1 });
+    },
+    api,
+    token: (p) => secrets.token(p),
     async restartIngest(signal) {
       await killIngest(signal);
       await startIngest();
@@ -148,7 +228,12 @@ export async function startStack(
     ingestPid: () => children.get("ingest")?.proc.pid,
     async stop() {
       expectExit = true;
-      for (const name of ["ingest", "command", "broker"]) await children.get(name)?.stop(20_000);
+      await Promise.all(
+        [...deviceClients.values()].map((c) =>
+          c.then((client) => client.endAsync(true)).catch(() => undefined),
+        ),
+      );
+      for (const name of ["ingest", "broker", "command"]) await children.get(name)?.stop(20_000);
       await influx.close();
       rmSync(dir, { recursive: true, force: true });
     },
