@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readingLine, tagSet } from "../services/ingest/line-protocol.ts";
-import { type BenchContext, bucketFor } from "./context.ts";
+import { type BenchContext, brokerAccess, bucketFor } from "./context.ts";
 import { startPublishers } from "./load.ts";
 import { cpuMeter, RssSampler } from "./procstat.ts";
 import { deviceState, nextReading, readingsPerMessage, type Shape } from "./readings.ts";
@@ -65,7 +65,7 @@ export async function runSubscriberBaseline(
 ): Promise<BaselineResult> {
   const name = mode === "count" ? `C1-broker-alone-${shape}` : `C3-bare-pipeline-${shape}`;
   const per = readingsPerMessage(shape);
-  const broker = await startBroker(ctx.logDir, `broker-${name}`);
+  const broker = await startBroker(ctx.logDir, brokerAccess(ctx), `broker-${name}`);
   const bucket = bucketFor(ctx, `c3_${shape}`);
   const influx = mode === "influx" ? await influxFor(ctx.influx, bucket) : undefined;
   const sub = subscriberProc();
@@ -73,7 +73,9 @@ export async function runSubscriberBaseline(
     const start: SubscriberStart = {
       type: "start",
       port: broker.port,
-      clientId: `bench-baseline-${mode}`,
+      clientId: `svc-ingest-baseline-${mode}`,
+      username: "svc-ingest",
+      password: ctx.access.tokens.ingest,
       mode,
       districts: ctx.districts,
       ...(mode === "influx" ? { influx: { ...ctx.influx, bucket } } : {}),
@@ -88,6 +90,7 @@ export async function runSubscriberBaseline(
       ratePerS: 0,
       durationMs: ctx.opts.seconds * 1000,
       settleMs: 20_000,
+      secrets: ctx.access.secrets,
     });
     const pids = () => ({
       subscriber: sub.pid,

@@ -1,11 +1,14 @@
 // What every section of the benchmark gets: options, the InfluxDB it writes to, the registry, the fleet.
 import type { InfluxdHandle } from "../scripts/influxd/influxd.ts";
+import type { BenchTokens } from "./access.ts";
 import type { InfluxTarget, Service } from "./stack.ts";
 
 export type BenchOptions = {
   seconds: number;
   sections: Set<string>;
   devices: number;
+  /** Section S: devices that connect cold, warm and without a policy. */
+  authDevices: number;
   /** Unacknowledged QoS 1 PUBLISHes per device connection. */
   window: number;
   publisherProcs: number;
@@ -30,6 +33,8 @@ export type BenchContext = {
   /** Set when the benchmark runs its own influxd (section E needs to stop it). */
   influxd: InfluxdHandle | undefined;
   command: { svc: Service; url: string };
+  /** Access control (issue 3): the run's API tokens, and each device's MQTT secret (the probe's too). */
+  access: { tokens: BenchTokens; secrets: Record<string, string> };
   devices: string[];
   districts: Record<string, string>;
   /** Progress lines (stderr), so that stdout holds the figures. */
@@ -37,6 +42,11 @@ export type BenchContext = {
 };
 
 /** A database/bucket name for a section, unique per run when the InfluxDB is not our throwaway one. */
+/** The broker's way to the access feed, and the ingest's token. */
+export function brokerAccess(ctx: BenchContext): { registryUrl: string; token: string } {
+  return { registryUrl: ctx.command.url, token: ctx.access.tokens.broker };
+}
+
 export function bucketFor(ctx: BenchContext, section: string): string {
   return ctx.influxd ? `bench_${section}` : `bench_${ctx.runId}_${section}`;
 }

@@ -16,6 +16,8 @@ export type PublisherStart = {
   durationMs: number;
   /** After the load, how long to wait for the acknowledgements still in flight. */
   settleMs: number;
+  /** Device id → its MQTT secret (password; client id = username = device id). */
+  secrets: Record<string, string>;
 };
 export type PublisherCommand = PublisherStart | { type: "go" } | { type: "exit" };
 export type PublisherReady = { type: "ready"; connected: number };
@@ -88,9 +90,11 @@ export async function startPublishers(spec: LoadSpec): Promise<Publishers> {
       ...rest,
       type: "start",
       devices,
+      secrets: Object.fromEntries(devices.map((id) => [id, spec.secrets[id] ?? ""])),
       ratePerS: spec.ratePerS === 0 ? 0 : spec.ratePerS / procs,
     };
-    readies.push(waitFor<PublisherReady>(child, "ready", 60_000));
+    // Every device's first CONNECT after a broker start costs a scrypt (~40 ms of a core): allow for it.
+    readies.push(waitFor<PublisherReady>(child, "ready", 60_000 + devices.length * 100));
     child.send(start);
   }
   const ready = await Promise.all(readies);

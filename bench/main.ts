@@ -3,7 +3,9 @@
 //   A  platform, single-reading messages, flood        C  baselines: broker alone, InfluxDB alone, bare pipeline
 //   B  platform, 50-reading arrays, flood              D  latency publish → stored at half of A's rate
 //   E  InfluxDB stopped ~15 s under load               O  broker overload: vanilla aedes vs ours (bench/broker-overload.ts)
-// Options: --seconds N (load per section, default 20), --section A,B,C,D,E,O, --devices N (default 500),
+//   S  CONNECTs/s with access control: cold (scrypt) vs warm (verified-secret cache) vs no policy (bench/auth.ts)
+// Options: --seconds N (load per section, default 20), --section A,B,C,D,E,O,S, --devices N (default 500),
+// --auth-devices N (section S, default 2000),
 // --window N, --publisher-procs N, --half-rate N, --outage-seconds N, --json out.json, --cpu-prof, --keep,
 // --ingest-node-args="<node flags>", --ingest-script <path>: try a Node flag or a changed ingest (a copy of
 // services/ elsewhere) against the same load before changing services/ itself.
@@ -16,6 +18,7 @@ import { parseArgs } from "node:util";
 import { type InfluxdHandle, startInfluxd } from "../scripts/influxd/influxd.ts";
 import { detectServer } from "../services/lib/influx/index.ts";
 import { createLogger } from "../services/lib/log.ts";
+import { registerFleet, writeTokenFile } from "./access.ts";
 import { runInfluxAlone, runSubscriberBaseline } from "./baselines.ts";
 import type { BenchContext, BenchOptions } from "./context.ts";
 import { runPlatform } from "./platform.ts";
@@ -23,13 +26,14 @@ import { loadAverage, machineFacts } from "./procstat.ts";
 import { summariseProfiles } from "./profile.ts";
 import { deviceIds, districtOf, PROBE_ID } from "./readings.ts";
 import { type Results, render, targets } from "./report.ts";
-import { registerFleet, startCommand } from "./stack.ts";
+import { startCommand } from "./stack.ts";
 
 const { values: a } = parseArgs({
   options: {
     seconds: { type: "string", default: "20" },
-    section: { type: "string", default: "A,B,C,D,E,O" },
+    section: { type: "string", default: "A,B,C,D,E,O,S" },
     devices: { type: "string", default: "500" },
+    "auth-devices": { type: "string", default: "2000" },
     window: { type: "string", default: "4" },
     "publisher-procs": { type: "string", default: "1" },
     "half-rate": { type: "string", default: "0" },
@@ -61,6 +65,7 @@ const opts: BenchOptions = {
       .filter(Boolean),
   ),
   devices: int("devices", a.devices, 1, 5000),
+  authDevices: int("auth-devices", a["auth-devices"], 10, 50_000),
   window: int("window", a.window, 1, 1000),
   publisherProcs: int("publisher-procs", a["publisher-procs"], 1, 8),
   halfRate: int("half-rate", a["half-rate"], 0, 1_000_000),
@@ -71,8 +76,8 @@ const opts: BenchOptions = {
   ingestScript: a["ingest-script"],
 };
 for (const s of opts.sections) {
-  if (!"ABCDEO".includes(s) || s.length !== 1) {
-    console.error(`unknown section ${s} (sections: A,B,C,D,E,O)`);
+  if (!"ABCDEOS".includes(s) || s.length !== 1) {
+    console.error(`unknown section ${s} (sections: A,B,C,D,E,O,S)`);
     process.exit(2);
   }
 }
@@ -115,9 +120,10 @@ try {
     influxd = await startInfluxd({ dataDir: join(tmp, "influxdb"), log });
     influx = { url: influxd.url, token: "", org: "city", major: 1, version: influxd.version };
   }
-  command = await startCommand(logDir, tmp);
+  const tokens = writeTokenFile(tmp);
+  command = await startCommand(logDir, tmp, tokens.file);
   const devices = deviceIds(opts.devices);
-  await registerFleet(command.url, devices);
+  const secrets = await registerFleet(command.url, devices, tokens.admin);
   const districts: Record<string, string> = {};
   [...devices, PROBE_ID].forEach((id, i) => {
     districts[id] = districtOf(i);
@@ -130,6 +136,7 @@ try {
     influx,
     influxd,
     command,
+    access: { tokens, secrets },
     devices,
     districts,
     progress,
@@ -201,6 +208,10 @@ try {
         mod.benchBrokerOverload({ durationMs: Math.min(ms, 15_000), print: (l: string) => progress(l) }),
       );
     } else notes.push("section O skipped: bench/broker-overload.ts has no benchBrokerOverload");
+  }
+  if (want("S")) {
+    const { benchAuth } = await import("./auth.ts");
+    await run("S", () => benchAuth({ devices: opts.authDevices, print: (l: string) => progress(l) }));
   }
   for (const [k, r] of Object.entries(results) as [string, { othersCpuPct?: number } | undefined][]) {
     if ((r?.othersCpuPct ?? 0) >= 10)

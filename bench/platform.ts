@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { INGEST_NODE_FLAGS } from "../services/ingest/runtime.ts";
-import { type BenchContext, bucketFor } from "./context.ts";
+import { type BenchContext, brokerAccess, bucketFor } from "./context.ts";
 import { startPublishers } from "./load.ts";
 import { startProbe } from "./probe.ts";
 import { cpuMeter, RssSampler } from "./procstat.ts";
@@ -91,7 +91,7 @@ export async function runPlatform(ctx: BenchContext, spec: PlatformSpec): Promis
           `--cpu-prof-name=${who}-${section}.cpuprofile`,
         ]
       : [];
-  const broker = await startBroker(ctx.logDir, `broker-${section}`, profile("broker"));
+  const broker = await startBroker(ctx.logDir, brokerAccess(ctx), `broker-${section}`, profile("broker"));
   // Whatever happens, the section's processes end with it (they would steal the next section's CPU).
   const cleanup: (() => Promise<void> | void)[] = [() => broker.svc.stop(), () => influx.close()];
   try {
@@ -110,6 +110,7 @@ export async function runPlatform(ctx: BenchContext, spec: PlatformSpec): Promis
       bucket,
       mqttPort: broker.port,
       registryUrl: ctx.command.url,
+      token: ctx.access.tokens.ingest,
       spoolDir,
       devices: ctx.devices.length + 1,
       nodeArgs: [...INGEST_NODE_FLAGS, ...ctx.opts.ingestNodeArgs, ...profile("ingest")],
@@ -125,6 +126,7 @@ export async function runPlatform(ctx: BenchContext, spec: PlatformSpec): Promis
       ratePerS: spec.ratePerS,
       durationMs: spec.durationMs,
       settleMs: 20_000,
+      secrets: ctx.access.secrets,
     });
     cleanup.push(() => pubs.close());
     if (pubs.connected < ctx.devices.length)

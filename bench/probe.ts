@@ -22,6 +22,8 @@ export function percentile(sorted: readonly number[], p: number): number {
 export async function startProbe(ctx: BenchContext, port: number, influx: InfluxClient) {
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
     clientId: PROBE_ID,
+    username: PROBE_ID,
+    password: ctx.access.secrets[PROBE_ID] ?? "",
     clean: true,
     protocolVersion: 4,
     reconnectPeriod: 1000,

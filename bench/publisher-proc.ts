@@ -106,6 +106,9 @@ function open(o: PublisherStart, id: string): Promise<Conn> {
         protocolId: "MQTT",
         protocolVersion: 4,
         clientId: id,
+        // Its own credentials: the broker admits a device only as itself (issue 3).
+        username: id,
+        password: Buffer.from(o.secrets[id] ?? ""),
         clean: true,
         keepalive: 60,
       }),

@@ -1,5 +1,6 @@
 // The benchmark's final table: platform figures, each as a ratio against the baselines of the same run, and
 // the targets with an honest PASS/FAIL (or "n/a" when a section needed for it was not run).
+import type { AuthBenchResult } from "./auth.ts";
 import type { BaselineResult } from "./baselines.ts";
 import type { PlatformResult } from "./platform.ts";
 import type { MachineFacts } from "./procstat.ts";
@@ -15,6 +16,7 @@ export type Results = {
   D?: PlatformResult;
   E?: PlatformResult;
   O?: unknown;
+  S?: AuthBenchResult;
 };
 
 export type Target = { name: string; goal: string; measured: string; verdict: "PASS" | "FAIL" | "n/a" };
@@ -195,6 +197,25 @@ export function render(
     out.push(
       `outage: InfluxDB down ${fmt(r.E.outage.seconds, 1)} s under ${fmt(r.E.targetRatePerS)} readings/s; spool peak ${fmt(r.E.ingest.spoolPeakLines)} lines; all written ${fmt(r.E.tailSeconds, 1)} s after the load stopped; expected ${fmt(r.E.expected)}, stored ${fmt(r.E.stored)}`,
     );
+  }
+
+  if (r.S) {
+    out.push("", `== Access control at CONNECT (${fmt(r.S.devices)} devices, ${r.S.inFlight} in flight) ==`);
+    const arows: string[][] = [["", "connects/s", "vs no policy", "broker CPU ms/CONNECT", "refused"]];
+    const none = r.S.rounds.find((x) => x.label === "permissive");
+    for (const a of r.S.rounds)
+      arows.push([
+        a.label === "permissive"
+          ? "no policy (permissive hooks)"
+          : a.label === "cold"
+            ? "cold (scrypt)"
+            : "warm (verified cache)",
+        fmt(a.connectsPerS),
+        x(ratio(a.connectsPerS, none?.connectsPerS)),
+        fmt(a.brokerCpuMsPerConnect, 2),
+        fmt(a.refused),
+      ]);
+    out.push(table(arows), `warm / cold: ${x(r.S.ratios.warmVsCold)}`);
   }
 
   out.push("", "== Targets ==");

@@ -2,6 +2,8 @@
 // (services/*/main.ts) on free loopback ports, configured through its environment variables, its log in the
 // run's temporary folder. A section starts a fresh broker and ingest so that its CPU and memory figures are
 // its own; the command service (the registry) and InfluxDB live for the whole run.
+// With access control on (issue 3), the command service gets the run's token file (bench/access.ts), the broker
+// follows its access feed, and the ingest uses its service account.
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -10,7 +12,6 @@ import { freePort } from "../scripts/influxd/influxd.ts";
 import { waitForHttp } from "../scripts/platform/processes.ts";
 import { connectInflux, type InfluxClient, influxConfigSchema } from "../services/lib/influx/index.ts";
 import { silentLogger } from "../services/lib/log.ts";
-import { registrations } from "./readings.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 
@@ -90,7 +91,11 @@ async function waitUp(
   }
 }
 
-export async function startCommand(logDir: string, dataDir: string): Promise<{ svc: Service; url: string }> {
+export async function startCommand(
+  logDir: string,
+  dataDir: string,
+  tokenFile: string,
+): Promise<{ svc: Service; url: string }> {
   const port = await freePort();
   const svc = startService({
     name: "command",
@@ -100,6 +105,7 @@ export async function startCommand(logDir: string, dataDir: string): Promise<{ s
       COMMAND_HOST: "127.0.0.1",
       COMMAND_PORT: String(port),
       REGISTRY_DB: join(dataDir, "registry.sqlite"),
+      COMMAND_TOKEN_FILE: tokenFile,
       MQTT_URL: "",
       LOG_LEVEL: "warn",
     },
@@ -109,21 +115,16 @@ export async function startCommand(logDir: string, dataDir: string): Promise<{ s
   return { svc, url };
 }
 
-export async function registerFleet(commandUrl: string, ids: readonly string[]): Promise<void> {
-  const rows = registrations(ids);
-  for (let i = 0; i < rows.length; i += 1000) {
-    const res = await fetch(`${commandUrl}/v1/devices/bulk`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ devices: rows.slice(i, i + 1000), mode: "upsert" }),
-    });
-    if (!res.ok) throw new Error(`registering the fleet: HTTP ${res.status} ${await res.text()}`);
-  }
-}
-
 export type Broker = { svc: Service; port: number; opsUrl: string };
+/** Where the broker reads who may connect: the command service and the broker's token. */
+export type BrokerAccess = { registryUrl: string; token: string };
 
-export async function startBroker(logDir: string, name = "broker", nodeArgs: string[] = []): Promise<Broker> {
+export async function startBroker(
+  logDir: string,
+  access: BrokerAccess,
+  name = "broker",
+  nodeArgs: string[] = [],
+): Promise<Broker> {
   const [port, ops] = [await freePort(), await freePort()];
   const svc = startService({
     name,
@@ -136,11 +137,26 @@ export async function startBroker(logDir: string, name = "broker", nodeArgs: str
       BROKER_WS_ENABLED: "false",
       BROKER_OPS_HOST: "127.0.0.1",
       BROKER_OPS_PORT: String(ops),
+      REGISTRY_URL: access.registryUrl,
+      BROKER_API_TOKEN: access.token,
       LOG_LEVEL: "info",
     },
   });
   const opsUrl = `http://127.0.0.1:${ops}`;
   await waitUp(svc, `${opsUrl}/health`, 30_000, () => true);
+  // Until it has read the access feed the broker refuses every CONNECT (0x03).
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const h = await fetch(`${opsUrl}/health`, { signal: AbortSignal.timeout(2000) })
+      .then((r) => r.json() as Promise<{ checks?: { access?: { ready?: boolean; lastError?: string } } }>)
+      .catch(() => undefined);
+    if (h?.checks?.access?.ready) break;
+    if (Date.now() > deadline)
+      throw new Error(
+        `broker never read the access feed: ${JSON.stringify(h?.checks?.access)}\n${logTail(svc.logFile)}`,
+      );
+    await sleep(100);
+  }
   return { svc, port, opsUrl };
 }
 
@@ -153,6 +169,8 @@ export async function startIngest(opts: {
   bucket: string;
   mqttPort: number;
   registryUrl: string;
+  /** The ingest's API token (service_ingest): the registry feed, and its MQTT password. */
+  token: string;
   spoolDir: string;
   devices: number;
   nodeArgs?: string[];
@@ -172,6 +190,7 @@ export async function startIngest(opts: {
       INFLUX_BUCKET: opts.bucket,
       MQTT_URL: `mqtt://127.0.0.1:${opts.mqttPort}`,
       REGISTRY_URL: opts.registryUrl,
+      INGEST_API_TOKEN: opts.token,
       INGEST_SPOOL_DIR: opts.spoolDir,
       INGEST_SPOOL_FSYNC: "true", // as in production: a PUBACK only once the readings are on disk
       INGEST_OPS_HOST: "127.0.0.1",

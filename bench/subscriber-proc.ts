@@ -12,7 +12,10 @@ import { v1WriteTransport } from "../services/lib/influx/v1-transport.ts";
 export type SubscriberStart = {
   type: "start";
   port: number;
+  /** A service account's: `${username}-…` (the broker admits services under their own name only). */
   clientId: string;
+  username: string;
+  password: string;
   mode: "count" | "influx";
   influx?: { url: string; token: string; org: string; bucket: string; major: number };
   /** device id → district, the one registry fact the bare pipeline tags its points with. */
@@ -94,6 +97,8 @@ async function start(o: SubscriberStart): Promise<void> {
   }
   const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${o.port}`, {
     clientId: o.clientId,
+    username: o.username,
+    password: o.password,
     clean: false,
     protocolVersion: 4,
     reconnectPeriod: 1000,

@@ -1,5 +1,6 @@
-// The platform's MQTT broker: aedes (MQTT 3.1.1) over TCP and WebSocket, policy hooks, Prometheus
-// metrics and health, and admission control that keeps it standing when publishers outrun subscribers.
+// The platform's MQTT broker: aedes (MQTT 3.1.1) over TCP and WebSocket, access control (policy hooks over an
+// in-memory copy of the access feed, revocation, presence), Prometheus metrics and health, and admission control
+// that keeps it standing when publishers outrun subscribers.
 // A function of its dependencies (STYLE.md, habit 3); services/broker/main.ts reads config and listens.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -7,9 +8,11 @@ import { Aedes, type Client } from "aedes";
 import { Registry } from "prom-client";
 import type { Logger } from "../lib/log.ts";
 import { type OpsServer, startOpsServer } from "../lib/ops-server.ts";
+import type { AccessCache } from "./access/cache.ts";
+import type { AccessFeed } from "./access/feed.ts";
 import type { BrokerConfig } from "./config.ts";
-import { type Peer, toAedesPolicy } from "./hooks/adapter.ts";
-import { defaultHooks } from "./hooks/index.ts";
+import type { DenialRow } from "./denials.ts";
+import type { Peer } from "./hooks/adapter.ts";
 import type { BrokerHooks } from "./hooks/types.ts";
 import { type Listener, listenTcp, listenWs } from "./listeners.ts";
 import { createBrokerMetrics } from "./metrics.ts";
@@ -22,12 +25,18 @@ import {
 } from "./overload.ts";
 import { gateReads } from "./read-gate.ts";
 import { createRouter } from "./router.ts";
+import { createSecurity } from "./security.ts";
 import { createSessionStore } from "./session-store.ts";
 
 export type BrokerDeps = {
   config: BrokerConfig;
   log: Logger;
-  /** Policy overrides (issue 3: credentials and ACLs); defaults in hooks/. */
+  /**
+   * Who may connect: the access feed (main.ts: httpAccessFeed). Without one, only a snapshot admits anyone, so
+   * every CONNECT is refused with 0x03 unless `hooks` say otherwise.
+   */
+  feed?: AccessFeed;
+  /** Policy overrides (tests); the policy in force is hooks/, default deny. */
   hooks?: Partial<BrokerHooks>;
   /** Monotonic clock in ms (tests may drive it). */
   now?: () => number;
@@ -39,11 +48,18 @@ export type Broker = {
   start(): Promise<BrokerPorts>;
   stop(): Promise<void>;
   readonly registry: Registry;
+  /** The access list (tests may sync it rather than wait for the poll). */
+  readonly access: AccessCache;
   overload(): OverloadSnapshot;
+  denials(): DenialRow[];
 };
 
 type Connection = Publisher & { stream: Duplex; peer: Peer; client?: Client };
-type RawPublish = (packet: { qos: number }, client: Client | null, done?: (err?: Error) => void) => void;
+type RawPublish = (
+  packet: { qos: number; topic: string },
+  client: Client | null,
+  done?: (err?: Error) => void,
+) => void;
 
 const ZERO: QueuedWork = Object.freeze({ messages: 0, bytes: 0 });
 
@@ -51,7 +67,6 @@ export function createBroker(deps: BrokerDeps): Broker {
   const { config } = deps;
   const log = deps.log.child({ module: "broker" });
   const now = deps.now ?? (() => performance.now());
-  const hooks: BrokerHooks = { ...defaultHooks, ...deps.hooks };
   const registry = new Registry();
   const connections = new Map<Duplex, Connection>();
   const online = new Map<string, Connection>(); // client id → connection, once CONNACK is sent
@@ -83,6 +98,14 @@ export function createBroker(deps: BrokerDeps): Broker {
     }
     return s;
   };
+  const security = createSecurity({
+    config: config.access,
+    log,
+    feed: deps.feed,
+    hooks: deps.hooks,
+    store,
+    metrics: () => metrics,
+  });
   const metrics = createBrokerMetrics(registry, {
     clients: () => online.size,
     subscriptions: () => {
@@ -102,6 +125,8 @@ export function createBroker(deps: BrokerDeps): Broker {
     flushBytes: () => {
       for (const c of connections.values()) flushBytes(c);
     },
+    access: () => security.access.status(),
+    ...security.gauges,
   });
   const inByQos = [0, 1, 2].map((q) => metrics.messagesIn.labels(String(q)));
   const outByQos = [0, 1, 2].map((q) => metrics.messagesOut.labels(String(q)));
@@ -174,12 +199,14 @@ export function createBroker(deps: BrokerDeps): Broker {
     );
     broker.on("connectionError", (_client, err) => log.debug({ err: err.message }, "connection error"));
     broker.on("keepaliveTimeout", (client) => log.info({ clientId: client.id }, "keepalive timeout"));
+    security.wire(broker);
 
     // Every PUBLISH a client sends goes through broker.publish once authorized (and the will, from a
     // closing client): the one place to rate publishers and shed QoS 0 while overloaded.
     const publish = broker.publish.bind(broker) as unknown as RawPublish;
     (broker as unknown as { publish: RawPublish }).publish = (packet, client, done) => {
       if (typeof client === "function") return publish(packet, null, client);
+      if (client) security.published(packet.topic);
       const conn = client && !client.closed ? connections.get(client.conn) : undefined;
       if (conn) {
         const t = now();
@@ -200,6 +227,9 @@ export function createBroker(deps: BrokerDeps): Broker {
       listeners: listeners.map((l) => l.port),
       clients: online.size,
       overload: (({ active, paused, queued }) => ({ active, paused, queued }))(overload.snapshot()),
+      // Reported, but not part of the status: a broker waiting for the feed is up and answers 0x03, and the
+      // command service (the feed) may itself wait for a healthy broker (docker-compose.yml).
+      access: security.health(),
     },
   });
 
@@ -209,20 +239,25 @@ export function createBroker(deps: BrokerDeps): Broker {
     // Stop accepting, then close the clients (a listener's close completes only once its connections are gone).
     const closingListeners = Promise.all(listeners.map((l) => l.close()));
     listeners = [];
+    if (aedes && !aedes.closed) await security.beforeClose();
     const closing = aedes;
     aedes = undefined;
     if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
     await closingListeners;
     await ops?.close();
     ops = undefined;
+    await security.stop();
   };
 
   return {
     registry,
+    access: security.access,
     overload: () => overload.snapshot(),
+    denials: () => security.denials(),
     stop,
     async start() {
       try {
+        security.start();
         aedes = await Aedes.createBroker({
           mq: router,
           persistence: store.persistence,
@@ -230,7 +265,7 @@ export function createBroker(deps: BrokerDeps): Broker {
           drainTimeout: config.aedes.drainTimeoutMs,
           connectTimeout: config.aedes.connectTimeoutMs,
           heartbeatInterval: config.aedes.heartbeatIntervalMs,
-          ...toAedesPolicy(hooks, log, (client) => connections.get(client.conn)?.peer),
+          ...security.policy((client) => connections.get(client.conn)?.peer),
           authorizeForward: (_client, packet) => {
             outByQos[packet.qos]?.inc();
             return packet;
@@ -243,7 +278,13 @@ export function createBroker(deps: BrokerDeps): Broker {
           ? await listenWs(config.mqtt.host, config.websocket.port, config.websocket.path, onConnection)
           : undefined;
         if (ws) listeners.push(ws);
-        ops = await startOpsServer({ host: config.ops.host, port: config.ops.port, registry, health });
+        ops = await startOpsServer({
+          host: config.ops.host,
+          port: config.ops.port,
+          registry,
+          health,
+          routes: { "/denials": () => ({ denials: security.denials() }) },
+        });
         timer = setInterval(() => overload.tick(now()), config.overload.checkIntervalMs);
         const ports = { mqttPort: tcp.port, wsPort: ws?.port, opsPort: ops.port };
         log.info(ports, "broker listening");

@@ -43,6 +43,28 @@ const watermarksSchema = z
   })
   .refine((w) => w.lowDelayMs < w.highDelayMs, { message: "need lowDelayMs < highDelayMs" });
 
+const accessSchema = z.object({
+  /** The command service, whose access feed (GET /v1/access/changes) says who may connect. */
+  registryUrl: z.url().default("http://127.0.0.1:8080"),
+  /** The broker's API token (role service_broker: permission access:feed). Empty: the feed refuses the broker. */
+  token: z.string().default(""),
+  /** How often the feed is read besides the platform/v1/registry/changed notice. */
+  pollMs: z.number().int().min(100).default(5000),
+  /** Snapshot of the access list (mode 0600), read at start so known principals get in while the feed is down. */
+  snapshotPath: z.string().default(""),
+  /** Device secret checks (scrypt, ~16 MiB and ~40 ms of a core each) run at once; the others wait. */
+  authConcurrency: z.number().int().min(1).max(64).default(2),
+  /**
+   * CONNECTs allowed to wait for a secret check; past it, CONNACK 0x03 (the client retries later). At ~45 cold
+   * checks/s (2 cores) 1000 is ~20 s of waiting, within a client's usual 30 s CONNACK timeout.
+   */
+  authQueue: z.number().int().min(1).default(1000),
+  /** Principals whose verified secret is remembered (an HMAC each), so reconnects cost no scrypt; 0 = none. */
+  verifiedCacheSize: z.number().int().min(0).default(200_000),
+  /** Rows of the recent-denials table served at /denials. */
+  denialsTableSize: z.number().int().min(1).default(1000),
+});
+
 export const brokerConfigSchema = z.object({
   mqtt: listenerSchema(1883).prefault({}),
   websocket: z
@@ -54,6 +76,7 @@ export const brokerConfigSchema = z.object({
     })
     .prefault({}),
   ops: listenerSchema(9102).prefault({}),
+  access: accessSchema.prefault({}),
   logLevel: logLevelSchema.default("info"),
   overload: z
     .object({
@@ -105,4 +128,9 @@ export const BROKER_ENV: EnvMap = {
   BROKER_OPS_PORT: "ops.port",
   LOG_LEVEL: "logLevel",
   BROKER_SESSION_MAX_MESSAGES: "sessions.maxQueuedMessages",
+  REGISTRY_URL: "access.registryUrl",
+  BROKER_API_TOKEN: "access.token",
+  BROKER_ACCESS_POLL_MS: "access.pollMs",
+  BROKER_ACCESS_SNAPSHOT: "access.snapshotPath",
+  BROKER_AUTH_CONCURRENCY: "access.authConcurrency",
 };

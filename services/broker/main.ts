@@ -2,12 +2,20 @@
 // configuration (config/broker.json + environment, see config.ts) and listens.
 import { loadConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/log.ts";
+import { httpAccessFeed } from "./access/feed.ts";
 import { createBroker } from "./broker.ts";
 import { BROKER_ENV, brokerConfigSchema } from "./config.ts";
 
 const config = loadConfig("broker", brokerConfigSchema, BROKER_ENV, { env: process.env });
 const log = createLogger("broker", config.logLevel);
-const broker = createBroker({ config, log });
+if (!config.access.token) {
+  // Not fatal (the compose file and old set-ups start the broker first), but nobody will get in.
+  log.error(
+    "BROKER_API_TOKEN is not set: the access feed will refuse the broker, and so will the broker everyone",
+  );
+}
+const feed = httpAccessFeed(config.access.registryUrl, config.access.token);
+const broker = createBroker({ config, log, feed });
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

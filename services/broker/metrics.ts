@@ -1,6 +1,7 @@
 // The broker's Prometheus metrics, on a registry of its own (no global default registry).
 // Counters are incremented where things happen; gauges are read when /metrics is scraped.
 import { Counter, Gauge, type Registry } from "prom-client";
+import type { AccessStatus } from "./access/cache.ts";
 import type { QueuedWork } from "./overload.ts";
 
 export type OverloadMetrics = {
@@ -23,6 +24,11 @@ export type BrokerMetrics = OverloadMetrics & {
   bytesIn: Counter;
   bytesOut: Counter;
   sessionDropped: Counter;
+  /** Refused CONNECT, PUBLISH and SUBSCRIBE, by action and reason (hooks/reasons.ts); no per-device labels. */
+  denials: Counter<"action" | "reason">;
+  authChecks: Counter<"outcome">;
+  revocations: Counter;
+  accessSyncFailures: Counter;
 };
 
 /** What the scrape-time gauges read. */
@@ -34,6 +40,11 @@ export type BrokerGauges = {
   socketBufferedBytes(): number;
   /** Moves the byte counts of every connection into bytesIn / bytesOut. */
   flushBytes(): void;
+  access(): AccessStatus;
+  /** Secret checks waiting or running. */
+  authPending(): number;
+  /** Principals in the verified-secret cache. */
+  verifiedCached(): number;
 };
 
 export function createBrokerMetrics(registry: Registry, gauges: BrokerGauges): BrokerMetrics {
@@ -92,7 +103,63 @@ export function createBrokerMetrics(registry: Registry, gauges: BrokerGauges): B
     (q) => q.bytes,
   );
 
+  gauge(
+    {
+      name: "broker_access_ready",
+      help: "1 once the access list is loaded (feed or snapshot); until then CONNACK 0x03",
+    },
+    () => (gauges.access().ready ? 1 : 0),
+  );
+  gauge(
+    { name: "broker_access_version", help: "Sequence number of the access feed applied" },
+    () => gauges.access().version,
+  );
+  gauge(
+    {
+      name: "broker_access_last_sync_timestamp_seconds",
+      help: "When the access feed was last read successfully",
+    },
+    () => (gauges.access().lastSyncAt ?? 0) / 1000,
+  );
+  new Gauge({
+    name: "broker_access_principals",
+    help: "Principals in the access list",
+    labelNames: ["type"],
+    registers,
+    collect(this: Gauge<"type">) {
+      const a = gauges.access();
+      this.set({ type: "device" }, a.devices);
+      this.set({ type: "service" }, a.services);
+    },
+  });
+  gauge(
+    { name: "broker_auth_pending", help: "Device secret checks (scrypt) waiting or running" },
+    gauges.authPending,
+  );
+  gauge(
+    { name: "broker_auth_verified_cache_entries", help: "Principals whose verified secret is remembered" },
+    gauges.verifiedCached,
+  );
+
   return {
+    denials: counter({
+      name: "broker_denials_total",
+      help: "Refused CONNECT, PUBLISH and SUBSCRIBE requests, by action and reason",
+      labelNames: ["action", "reason"],
+    }),
+    authChecks: counter({
+      name: "broker_auth_secret_checks_total",
+      help: "Device secret checks at CONNECT by outcome: cache_hit, verified (scrypt), rejected, busy, abandoned",
+      labelNames: ["outcome"],
+    }),
+    revocations: counter({
+      name: "broker_access_revocations_total",
+      help: "Connected clients closed because their access was revoked, replaced or removed",
+    }),
+    accessSyncFailures: counter({
+      name: "broker_access_sync_failures_total",
+      help: "Failed reads of the access feed",
+    }),
     connects: counter({
       name: "broker_connects_total",
       help: "Clients that connected (CONNACK accepted)",

@@ -38,11 +38,14 @@ export type SessionStore = {
   queuedFor(clientId: string): number;
   /** Per-session totals, for gauges split by connected / disconnected. */
   sessions(): Iterable<[clientId: string, queued: Queued]>;
+  /** Ends a persistent session for good (its principal lost access): its subscriptions and queued messages. */
+  forget(clientId: string): Promise<void>;
 };
 
 // The package is CommonJS whose module.exports is the factory; its typings declare an ESM default export
 // instead, so TypeScript sees one level of `default` too many.
-const memoryPersistence = aedesPersistence.default as unknown as () => object;
+type MemoryPersistence = { cleanSubscriptions(client: { id: string }): Promise<void> };
+const memoryPersistence = aedesPersistence.default as unknown as () => MemoryPersistence;
 
 /** Rough per-message overhead of a queued packet object, so that tiny payloads still count. */
 const PACKET_OVERHEAD = 160;
@@ -148,8 +151,19 @@ export function createSessionStore(opts: {
     },
   };
 
+  const persistence = Object.assign(memoryPersistence() as MemoryPersistence, outgoing);
   return {
-    persistence: Object.assign(memoryPersistence(), outgoing),
+    persistence,
+    async forget(clientId) {
+      const s = sessions.get(clientId);
+      if (s) {
+        sessions.delete(clientId);
+        total.messages -= s.queue.size;
+        total.bytes -= s.bytes;
+      }
+      // Without its subscriptions nothing is queued for the session any more [MQTT-3.1.2-4].
+      await persistence.cleanSubscriptions({ id: clientId });
+    },
     total: () => ({ ...total }),
     cleared: () => cleared,
     queuedFor: (clientId) => sessions.get(clientId)?.queue.size ?? 0,

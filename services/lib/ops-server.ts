@@ -15,6 +15,8 @@ export async function startOpsServer(opts: {
   port: number;
   registry: Registry;
   health: () => HealthReport | Promise<HealthReport>;
+  /** More GET endpoints answering JSON (e.g. the broker's /denials). */
+  routes?: Record<string, () => unknown>;
 }): Promise<OpsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -28,6 +30,10 @@ export async function startOpsServer(opts: {
           const report = await opts.health();
           res.writeHead(report.status === "ok" ? 200 : 503, { "content-type": "application/json" });
           res.end(JSON.stringify(report));
+        } else if (req.method === "GET" && path && opts.routes && Object.hasOwn(opts.routes, path)) {
+          const body = await opts.routes[path]?.();
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify(body));
         } else {
           res.writeHead(404, { "content-type": "application/json" });
           res.end(JSON.stringify({ error: "not_found", path }));

@@ -1,13 +1,25 @@
 // A real broker (services/broker) on free loopback ports for integration tests, real mqtt.js clients, and
 // the bookkeeping to close everything a test opened.
-
+//   - Access control on: give it `feed`, e.g. a testRegistry()'s, a real registry database (SQLite) with the
+//     access feed of services/registry/access.ts; provision devices and service tokens with SQL.
+//   - Routing tests (sessions, pub/sub, overload) test routing, not security: they pass `hooks: permissiveHooks`,
+//     defined here on purpose (production has no permissive policy).
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { AccessFeed } from "../../services/broker/access/feed.ts";
 import { type Broker, createBroker } from "../../services/broker/broker.ts";
 import { brokerConfigSchema } from "../../services/broker/config.ts";
-import type { BrokerHooks } from "../../services/broker/hooks/types.ts";
+import { ALLOW, type BrokerHooks, deny } from "../../services/broker/hooks/types.ts";
+import type { ServiceRole } from "../../services/contract/access.ts";
+import type { DeviceKind } from "../../services/contract/topics.ts";
 import { loadConfig } from "../../services/lib/config.ts";
 import { silentLogger } from "../../services/lib/log.ts";
+import { generateSecret, generateToken, hashSecret, sha256Hash } from "../../services/lib/secrets.ts";
+import { createAccessStore } from "../../services/registry/access.ts";
+import { openRegistryDb } from "../../services/registry/store.ts";
 import { eventually } from "./harness/wait.ts";
 
 export type TestBroker = {
@@ -25,6 +37,13 @@ export type TestBroker = {
 };
 
 type Overrides = { [key: string]: unknown };
+
+/** Anyone may connect, publish and subscribe, except to the broker's own '$' topics. Tests only. */
+export const permissiveHooks: BrokerHooks = Object.freeze({
+  authenticate: () => ALLOW,
+  authorizePublish: (_client, msg) => (msg.topic.startsWith("$") ? deny("reserved_topic") : ALLOW),
+  authorizeSubscribe: (_client, sub) => ({ ok: true, qos: sub.qos }),
+});
 
 function merge(a: Overrides, b: Overrides): Overrides {
   const out: Overrides = { ...a };
@@ -48,8 +67,7 @@ export function until(
 }
 
 export async function startTestBroker(
-  overrides: Overrides = {},
-  hooks?: Partial<BrokerHooks>,
+  opts: { config?: Overrides; hooks?: Partial<BrokerHooks>; feed?: AccessFeed } = {},
 ): Promise<TestBroker> {
   const config = loadConfig(
     "broker",
@@ -64,18 +82,18 @@ export async function startTestBroker(
           ops: { host: "127.0.0.1", port: 0 },
           logLevel: "silent",
         },
-        overrides,
+        opts.config ?? {},
       ),
     },
   );
-  const broker = createBroker({ config, log: silentLogger(), hooks });
+  const broker = createBroker({ config, log: silentLogger(), hooks: opts.hooks, feed: opts.feed });
   const ports = await broker.start();
   const mqttUrl = `mqtt://127.0.0.1:${ports.mqttPort}`;
   const wsUrl = `ws://127.0.0.1:${ports.wsPort}${config.websocket.path}`;
   const opsUrl = `http://127.0.0.1:${ports.opsPort}`;
   const clients: MqttClient[] = [];
-  const client = (opts: IClientOptions & { ws?: boolean } = {}) => {
-    const { ws, ...rest } = opts;
+  const client = (o: IClientOptions & { ws?: boolean } = {}) => {
+    const { ws, ...rest } = o;
     const c = mqtt.connect(ws ? wsUrl : mqttUrl, { clientId: `t-${uid()}`, reconnectPeriod: 0, ...rest });
     c.on("error", () => {}); // surfaced through connect() or the test's own listeners
     clients.push(c);
@@ -87,9 +105,9 @@ export async function startTestBroker(
     wsUrl,
     opsUrl,
     client,
-    connect: (opts = {}) =>
+    connect: (o = {}) =>
       new Promise((resolve, reject) => {
-        const c = client(opts);
+        const c = client(o);
         c.once("connect", () => resolve(c));
         c.once("error", reject);
         c.once("close", () => reject(new Error("closed before CONNACK")));
@@ -106,6 +124,100 @@ export async function startTestBroker(
     async close() {
       await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
       await broker.stop();
+    },
+  };
+}
+
+/**
+ * A real registry database in a temporary folder, provisioned with SQL the way the command service writes it
+ * (services/registry/schema.ts, migration 2), and its access feed as the broker's feed function.
+ */
+export type TestRegistry = {
+  feed: AccessFeed;
+  /** Registers a device with a live credential (generation 1); returns its secret. */
+  addDevice(id: string, kind?: DeviceKind): Promise<string>;
+  /** A new credential: the old one is revoked at once; returns the new secret. */
+  rotate(id: string): Promise<string>;
+  /** Revokes the device's credential (no live credential left). */
+  revoke(id: string): void;
+  decommission(id: string): void;
+  /** A service account: an API token with a service role; returns the token (its MQTT password). */
+  addService(name: string, role: ServiceRole): string;
+  revokeService(name: string): void;
+  close(): void;
+};
+
+export function testRegistry(): TestRegistry {
+  const dir = mkdtempSync(join(tmpdir(), "broker-registry-"));
+  const db = openRegistryDb(join(dir, "registry.sqlite"));
+  const access = createAccessStore(db);
+  const now = () => new Date().toISOString();
+  // Generations only grow, also across a revocation (credential_generation 0 in between).
+  const lastGeneration = (id: string) =>
+    (
+      db
+        .prepare("SELECT COALESCE(MAX(generation), 0) AS g FROM device_credentials WHERE device_id = ?")
+        .get(id) as { g: number }
+    ).g;
+  const addCredential = async (id: string, gen: number): Promise<string> => {
+    const secret = generateSecret();
+    db.prepare(
+      "INSERT INTO device_credentials (device_id, generation, secret_hash, created_at, created_by) VALUES (?, ?, ?, ?, 'test')",
+    ).run(id, gen, await hashSecret(secret), now());
+    return secret;
+  };
+  const revokeCredentials = (id: string) =>
+    db
+      .prepare(
+        "UPDATE device_credentials SET revoked_at = ?, revoked_by = 'test' WHERE device_id = ? AND revoked_at IS NULL",
+      )
+      .run(now(), id);
+  return {
+    feed: (since, limit) => Promise.resolve(access.changesSince(since, limit)),
+    async addDevice(id, kind = "streetlight") {
+      db.prepare(
+        `INSERT INTO devices (id, kind, district, lat, lon, installed_at, report_interval_s, status, created_at,
+           updated_at, credential_generation) VALUES (?, ?, 'Anfa', 33.59, -7.63, '2024-03-01', 60, 'registered', ?, ?, 1)`,
+      ).run(id, kind, now(), now());
+      const secret = await addCredential(id, 1);
+      access.touch("device", id);
+      return secret;
+    },
+    async rotate(id) {
+      const gen = lastGeneration(id) + 1;
+      revokeCredentials(id);
+      const secret = await addCredential(id, gen);
+      db.prepare("UPDATE devices SET credential_generation = ? WHERE id = ?").run(gen, id);
+      access.touch("device", id);
+      return secret;
+    },
+    revoke(id) {
+      revokeCredentials(id);
+      db.prepare("UPDATE devices SET credential_generation = 0 WHERE id = ?").run(id);
+      access.touch("device", id);
+    },
+    decommission(id) {
+      revokeCredentials(id);
+      db.prepare("UPDATE devices SET status = 'decommissioned', credential_generation = 0 WHERE id = ?").run(
+        id,
+      );
+      access.touch("device", id);
+    },
+    addService(name, role) {
+      const token = generateToken();
+      db.prepare(
+        "INSERT INTO api_tokens (id, name, role, token_hash, source, created_at, created_by) VALUES (?, ?, ?, ?, 'file', ?, 'test')",
+      ).run(randomUUID(), name, role, sha256Hash(token), now());
+      access.touch("service", name);
+      return token;
+    },
+    revokeService(name) {
+      db.prepare("UPDATE api_tokens SET revoked_at = ? WHERE name = ?").run(now(), name);
+      access.touch("service", name);
+    },
+    close() {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_BITE } from "../../services/broker/read-gate.ts";
 import { deviceTopic, TELEMETRY_FILTER } from "../../services/contract/topics.ts";
-import { startTestBroker, type TestBroker, uid, until } from "./broker-harness.ts";
+import { permissiveHooks, startTestBroker, type TestBroker, uid, until } from "./broker-harness.ts";
 
 let t: TestBroker | undefined;
 afterEach(async () => {
@@ -19,10 +19,13 @@ const HIGH = 300;
 describe("broker: overload", () => {
   it("pauses publishers for a slow subscriber, keeps its queue bounded and loses no QoS 1 message", async () => {
     t = await startTestBroker({
-      overload: {
-        checkIntervalMs: 10,
-        watermarks: { highMessages: HIGH, lowMessages: 60, criticalMessages: 20_000 },
+      config: {
+        overload: {
+          checkIntervalMs: 10,
+          watermarks: { highMessages: HIGH, lowMessages: 60, criticalMessages: 20_000 },
+        },
       },
+      hooks: permissiveHooks, // routing under load, not security (broker-access.test.ts)
     });
     const received = new Set<string>();
     const slow = t.client({ clientId: `ingest-${uid()}`, clean: false });

@@ -2,7 +2,7 @@
 // is kept for it, bounded, and delivered when it returns.
 import { afterEach, describe, expect, it } from "vitest";
 import { deviceTopic, TELEMETRY_FILTER } from "../../services/contract/topics.ts";
-import { startTestBroker, type TestBroker, uid, until } from "./broker-harness.ts";
+import { permissiveHooks, startTestBroker, type TestBroker, uid, until } from "./broker-harness.ts";
 
 let t: TestBroker | undefined;
 afterEach(async () => {
@@ -33,7 +33,7 @@ function ingest(b: TestBroker, clientId: string) {
 
 describe("broker: persistent sessions", () => {
   it("keeps QoS 1 messages for a disconnected subscriber and delivers them all on its return", async () => {
-    t = await startTestBroker();
+    t = await startTestBroker({ hooks: permissiveHooks });
     const id = `ingest-${uid()}`;
     const first = ingest(t, id);
     expect(await first.connected).toBe(false);
@@ -55,7 +55,7 @@ describe("broker: persistent sessions", () => {
   });
 
   it("bounds what it keeps, and counts what it had to drop", async () => {
-    t = await startTestBroker({ sessions: { maxQueuedMessages: 50 } });
+    t = await startTestBroker({ config: { sessions: { maxQueuedMessages: 50 } }, hooks: permissiveHooks });
     const id = `ingest-${uid()}`;
     const first = ingest(t, id);
     await first.connected;

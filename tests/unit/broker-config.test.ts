@@ -36,6 +36,30 @@ describe("broker config", () => {
     expect(Object.isFrozen(c.overload.watermarks)).toBe(true);
   });
 
+  it("reads the access settings from the environment", () => {
+    const c = load({
+      REGISTRY_URL: "http://command:8080",
+      BROKER_API_TOKEN: "cst_x",
+      BROKER_ACCESS_POLL_MS: "2000",
+      BROKER_ACCESS_SNAPSHOT: "/data/broker-access.json",
+      BROKER_AUTH_CONCURRENCY: "4",
+    });
+    expect(c.access).toMatchObject({
+      registryUrl: "http://command:8080",
+      token: "cst_x",
+      pollMs: 2000,
+      snapshotPath: "/data/broker-access.json",
+      authConcurrency: 4,
+    });
+    expect(load().access).toMatchObject({
+      token: "",
+      snapshotPath: "",
+      pollMs: 5000,
+      verifiedCacheSize: 200_000,
+    });
+    expect(() => load({ REGISTRY_URL: "not a url" })).toThrow(/access\.registryUrl/);
+  });
+
   it("reports every problem at once", () => {
     try {
       load(

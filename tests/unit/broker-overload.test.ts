@@ -34,6 +34,18 @@ function setup(overload: Record<string, unknown> = {}) {
     sessions: () => ({ connected: zero, disconnected: zero }),
     socketBufferedBytes: () => 0,
     flushBytes: () => {},
+    access: () => ({
+      ready: true,
+      source: "feed",
+      version: 0,
+      devices: 0,
+      services: 0,
+      lastSyncAt: undefined,
+      lastError: undefined,
+      syncFailures: 0,
+    }),
+    authPending: () => 0,
+    verifiedCached: () => 0,
   });
   let m: Measurement = { ...zero, stages: [] };
   const exempt = new Set<Publisher>();

@@ -1,11 +1,16 @@
-// The policy in force: one small file per hook. createBroker({ hooks }) overrides any of them.
-import { authenticate } from "./authenticate.ts";
-import { authorizePublish } from "./authorize-publish.ts";
-import { authorizeSubscribe } from "./authorize-subscribe.ts";
+// The policy in force: one small file per hook, each default deny, over the access cache and the secret
+// verifier. createBroker({ hooks }) overrides any of them (the tests' permissive hooks live in the tests).
+import type { AccessView } from "../access/cache.ts";
+import type { SecretVerifier } from "../access/verifier.ts";
+import { createAuthenticate } from "./authenticate.ts";
+import { createAuthorizePublish } from "./authorize-publish.ts";
+import { createAuthorizeSubscribe } from "./authorize-subscribe.ts";
 import type { BrokerHooks } from "./types.ts";
 
-export const defaultHooks: BrokerHooks = Object.freeze({
-  authenticate,
-  authorizePublish,
-  authorizeSubscribe,
-});
+export function createPolicyHooks(deps: { access: AccessView; verifier: SecretVerifier }): BrokerHooks {
+  return Object.freeze({
+    authenticate: createAuthenticate(deps),
+    authorizePublish: createAuthorizePublish(deps),
+    authorizeSubscribe: createAuthorizeSubscribe(deps),
+  });
+}
