@@ -1,11 +1,14 @@
 // The device registry, owned by the command service: SQLite through Node's built-in node:sqlite.
-// Every change appends to `device_changes` (with who made it), which is both the audit trail and the change feed
-// that the broker and the ingest follow to keep their in-memory caches fresh (services/registry/cache.ts).
+// This file opens and migrates the database and reads devices; the writes live in lifecycle.ts (devices and their
+// credentials), tokens.ts (API tokens) and access.ts (the access feed), all sharing one connection. Every device
+// change appends to `device_changes`, the change feed that the broker and the ingest follow to keep their
+// in-memory caches fresh (services/registry/cache.ts), and to `device_audit`, who did what (audit.ts).
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import type { DeviceRecord, RegistryChange } from "../contract/devices.ts";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import type { DeviceRecord, DeviceStatus, Liveness, RegistryChangesResponse } from "../contract/devices.ts";
 import type { DeviceKind } from "../contract/topics.ts";
+import { LIVENESS_RULE_SQL } from "./activity.ts";
 import { MIGRATIONS } from "./schema.ts";
 
 /** A registration after validation (defaults applied). */
@@ -19,23 +22,41 @@ export type NewDevice = {
   report_interval_s: number;
   led_watts?: number | undefined;
   legacy_watts?: number | undefined;
+  serial?: string | undefined;
 };
 
 export type DeviceFilter = {
-  kind?: DeviceKind;
-  district?: string;
-  status?: string;
+  kind?: DeviceKind | undefined;
+  district?: string | undefined;
+  status?: DeviceStatus | undefined;
+  liveness?: Liveness | undefined;
+  /** ISO 8601; devices whose last_seen_at is at or after it (never-seen devices are left out). */
+  seenAfter?: string | undefined;
+  /** ISO 8601; devices whose last_seen_at is before it (never-seen devices are left out). */
+  seenBefore?: string | undefined;
   limit: number;
-  after?: string;
+  /** Id of the last device of the previous page. */
+  after?: string | undefined;
+};
+
+export type ListedDevice = DeviceRecord & {
+  liveness: Liveness;
+  online: boolean;
+  last_seen_at: string | null;
 };
 
 export type RegistryStore = {
-  upsertMany(devices: readonly NewDevice[], actor: string): { created: number; updated: number };
   get(id: string): DeviceRecord | undefined;
-  list(filter: DeviceFilter): DeviceRecord[];
+  list(filter: DeviceFilter): ListedDevice[];
   count(): number;
-  changesSince(seq: number, limit: number): { changes: RegistryChange[]; latest: number };
+  changesSince(seq: number, limit: number): RegistryChangesResponse;
   close(): void;
+};
+
+export type DeviceStoreOptions = {
+  /** A connected device with no reading for this many of its intervals is silent (config liveness). */
+  silentAfterIntervals?: number;
+  now?: () => Date;
 };
 
 /** Opens (creating if needed) and migrates the registry database; the stores of services/registry/ share it. */
@@ -50,104 +71,102 @@ export function openRegistryDb(path: string): DatabaseSync {
   return db;
 }
 
-export function openRegistryStore(path: string): RegistryStore {
-  return createDeviceStore(openRegistryDb(path));
+/**
+ * Runs `fn` in one write transaction (BEGIN IMMEDIATE: the write lock is taken at once, so a concurrent writer
+ * waits on busy_timeout instead of failing at COMMIT). Rolls back when `fn` throws or `keep` says no.
+ */
+export function inTransaction<T>(
+  db: DatabaseSync,
+  fn: () => T,
+  keep: (result: T) => boolean = () => true,
+): T {
+  db.exec("BEGIN IMMEDIATE");
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    db.exec("ROLLBACK");
+    throw err;
+  }
+  db.exec(keep(result) ? "COMMIT" : "ROLLBACK");
+  return result;
 }
 
-export function createDeviceStore(db: DatabaseSync): RegistryStore {
+type ListRow = DeviceRecord & { liveness: Liveness; a_online: number | null; a_last_seen_at: string | null };
 
+export function createDeviceStore(db: DatabaseSync, opts: DeviceStoreOptions = {}): RegistryStore {
+  const now = opts.now ?? (() => new Date());
+  const silentAfter = opts.silentAfterIntervals ?? 3;
   const selectOne = db.prepare("SELECT * FROM devices WHERE id = ?");
-  const insert = db.prepare(
-    `INSERT INTO devices (id, kind, district, lat, lon, installed_at, report_interval_s, led_watts, legacy_watts,
-       status, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'registered', ?, ?)`,
-  );
-  const update = db.prepare(
-    `UPDATE devices SET kind = ?, district = ?, lat = ?, lon = ?, installed_at = ?, report_interval_s = ?,
-       led_watts = ?, legacy_watts = ?, updated_at = ? WHERE id = ?`,
-  );
-  const logChange = db.prepare(
-    "INSERT INTO device_changes (op, device_id, actor, changed_at) VALUES (?, ?, ?, ?)",
-  );
   const changes = db.prepare(
     `SELECT c.seq AS seq, c.op AS op, c.device_id AS change_id, d.*
        FROM device_changes c LEFT JOIN devices d ON d.id = c.device_id
       WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
   );
   const latest = db.prepare("SELECT COALESCE(MAX(seq), 0) AS latest FROM device_changes");
+  const count = db.prepare("SELECT COUNT(*) AS n FROM devices");
+  const listSql = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
 
   return {
-    upsertMany(devices, actor) {
-      const now = new Date().toISOString();
-      let created = 0;
-      let updated = 0;
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        for (const d of devices) {
-          const existing = selectOne.get(d.id) as DeviceRecord | undefined;
-          const values = [d.kind, d.district, d.lat, d.lon, d.installed_at, d.report_interval_s] as const;
-          const watts = [d.led_watts ?? null, d.legacy_watts ?? null] as const;
-          if (!existing) {
-            insert.run(d.id, ...values, ...watts, now, now);
-            created++;
-          } else if (differs(existing, d)) {
-            update.run(...values, ...watts, now, d.id);
-            updated++;
-          } else continue;
-          logChange.run("upsert", d.id, actor, now);
-        }
-        db.exec("COMMIT");
-      } catch (err) {
-        db.exec("ROLLBACK");
-        throw err;
-      }
-      return { created, updated };
-    },
     get: (id) => selectOne.get(id) as DeviceRecord | undefined,
     list(filter) {
       const where: string[] = [];
-      const params: (string | number)[] = [];
-      if (filter.kind) where.push("kind = ?") && params.push(filter.kind);
-      if (filter.district) where.push("district = ?") && params.push(filter.district);
-      if (filter.status) where.push("status = ?") && params.push(filter.status);
-      if (filter.after) where.push("id > ?") && params.push(filter.after);
-      const sql = `SELECT * FROM devices ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT ?`;
-      return db.prepare(sql).all(...params, filter.limit) as DeviceRecord[];
+      const params: Record<string, SQLInputValue> = {
+        $now: now().toISOString(),
+        $silent_after: silentAfter,
+        $limit: filter.limit,
+      };
+      const add = (sql: string, name: string, value: string | undefined) => {
+        if (value === undefined) return;
+        where.push(sql);
+        params[name] = value;
+      };
+      add("kind = $kind", "$kind", filter.kind);
+      add("district = $district", "$district", filter.district);
+      add("status = $status", "$status", filter.status);
+      add("liveness = $liveness", "$liveness", filter.liveness);
+      add("a_last_seen_at >= $seen_after", "$seen_after", filter.seenAfter);
+      add("a_last_seen_at < $seen_before", "$seen_before", filter.seenBefore);
+      add("id > $after", "$after", filter.after);
+      // Liveness by the same rule as the device page (activity.ts, tested against liveness/rule.ts).
+      const sql = `SELECT * FROM (
+          SELECT d.*, a.online AS a_online, a.last_seen_at AS a_last_seen_at, ${LIVENESS_RULE_SQL} AS liveness
+            FROM devices d LEFT JOIN device_activity a ON a.device_id = d.id)
+        ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT $limit`;
+      let stmt = listSql.get(sql);
+      if (!stmt) {
+        stmt = db.prepare(sql);
+        listSql.set(sql, stmt); // one statement per combination of filters: at most 2^7
+      }
+      return (stmt.all(params) as ListRow[]).map(({ a_online, a_last_seen_at, ...d }) => ({
+        ...d,
+        online: a_online === 1,
+        last_seen_at: a_last_seen_at,
+      }));
     },
-    count: () => (db.prepare("SELECT COUNT(*) AS n FROM devices").get() as { n: number }).n,
+    count: () => (count.get() as { n: number }).n,
     changesSince(seq, limit) {
       const rows = changes.all(seq, limit) as (Record<string, unknown> & {
         seq: number;
         op: string;
         change_id: string;
       })[];
-      const out: RegistryChange[] = rows.map((r) => {
-        const { seq: s, op, change_id, ...device } = r;
-        const present = device.id !== null && device.id !== undefined;
-        return {
-          seq: s,
-          op: op === "delete" || !present ? "delete" : "upsert",
-          id: change_id,
-          device: present ? (device as DeviceRecord) : null,
-        };
-      });
-      return { changes: out, latest: (latest.get() as { latest: number }).latest };
+      return {
+        changes: rows.map((r) => {
+          const { seq: s, op, change_id, ...device } = r;
+          const present = device.id !== null && device.id !== undefined;
+          return {
+            seq: s,
+            op: op === "delete" || !present ? "delete" : "upsert",
+            id: change_id,
+            device: present ? (device as DeviceRecord) : null,
+          };
+        }),
+        latest: (latest.get() as { latest: number }).latest,
+      };
     },
     close: () => db.close(),
   };
-}
-
-function differs(existing: DeviceRecord, d: NewDevice): boolean {
-  return (
-    existing.kind !== d.kind ||
-    existing.district !== d.district ||
-    existing.lat !== d.lat ||
-    existing.lon !== d.lon ||
-    existing.installed_at !== d.installed_at ||
-    existing.report_interval_s !== d.report_interval_s ||
-    existing.led_watts !== (d.led_watts ?? null) ||
-    existing.legacy_watts !== (d.legacy_watts ?? null)
-  );
 }
 
 function migrate(db: DatabaseSync): void {
@@ -162,17 +181,12 @@ function migrate(db: DatabaseSync): void {
   for (const [i, sql] of MIGRATIONS.entries()) {
     const version = i + 1;
     if (done.has(version)) continue;
-    db.exec("BEGIN IMMEDIATE");
-    try {
+    inTransaction(db, () => {
       db.exec(sql);
       db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(
         version,
         new Date().toISOString(),
       );
-      db.exec("COMMIT");
-    } catch (err) {
-      db.exec("ROLLBACK");
-      throw err;
-    }
+    });
   }
 }

@@ -18,8 +18,8 @@ function device(id: string): DeviceRecord {
     led_watts: 90,
     legacy_watts: 295,
     status: "registered",
-  serial: null,
-  credential_generation: 1,
+    serial: null,
+    credential_generation: 1,
     created_at: at,
     updated_at: at,
   };
