@@ -1,15 +1,39 @@
-// Entry point of the command service: reads config, opens the registry, listens.
+// Entry point of the command service: reads config, opens the registry, provisions the token file, listens.
 import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { loadConfig } from "../lib/config.ts";
+import { connectInflux } from "../lib/influx/index.ts";
 import { createLogger } from "../lib/log.ts";
-import { openRegistryStore } from "../registry/store.ts";
+import { openRegistry } from "../registry/registry.ts";
 import { buildApp } from "./app.ts";
+import { provisionTokens, TokenFileError } from "./auth/token-file.ts";
+import { ensureLocalSecrets } from "./bootstrap-secrets.ts";
+import { createCommissioningService } from "./commissioning/service.ts";
 import { commandConfigSchema, commandEnv } from "./config.ts";
+import { createDeviceMqtt } from "./device-mqtt.ts";
 import { createMqttNotifier } from "./notifier.ts";
 
 const config = loadConfig("command", commandConfigSchema, commandEnv, { env: process.env });
 const log = createLogger("command", config.logLevel);
-const registry = openRegistryStore(config.registryDb);
+const registry = openRegistry(config.registryDb, {
+  silentAfterIntervals: config.liveness.silentAfterIntervals,
+});
+
+// Single-host installations without a token file of their own make the platform's tokens on first start.
+const bootstrap =
+  !config.tokenFile && config.bootstrapSecretsDir
+    ? ensureLocalSecrets(config.bootstrapSecretsDir)
+    : undefined;
+const tokenFile = config.tokenFile || bootstrap?.tokenFile || "";
+if (tokenFile) {
+  try {
+    provisionTokens(registry.tokens, tokenFile, log.child({ module: "tokens" }));
+  } catch (err) {
+    if (!(err instanceof TokenFileError)) throw err;
+    log.fatal(err.message);
+    process.exit(1);
+  }
+} else log.warn("no token file (COMMAND_TOKEN_FILE): only tokens made through the API will work");
+
 const metrics = new Registry();
 collectDefaultMetrics({ register: metrics });
 new Gauge({
@@ -17,19 +41,50 @@ new Gauge({
   help: "Devices in the registry",
   registers: [metrics],
   collect() {
-    this.set(registry.count());
+    this.set(registry.devices.count());
   },
 });
-const notifier = config.mqttUrl
-  ? createMqttNotifier(config.mqttUrl, log.child({ module: "notifier" }))
+
+const mqttPassword = config.mqtt.password || bootstrap?.token("svc-command") || "";
+const notifier = config.mqtt.url
+  ? createMqttNotifier(
+      { url: config.mqtt.url, username: config.mqtt.username, password: mqttPassword },
+      () => ({
+        latest: registry.devices.changesSince(Number.MAX_SAFE_INTEGER, 1).latest,
+        access_latest: registry.access.changesSince(Number.MAX_SAFE_INTEGER, 1).latest,
+      }),
+      log.child({ module: "notifier" }),
+    )
   : undefined;
-const app = buildApp({
-  registry,
+
+// Commissioning and liveness: commands and acks, presence, retained state and the ingest's activity over MQTT;
+// readings and rejects as stored in InfluxDB (connected lazily: the service runs while InfluxDB is down).
+const influx = await connectInflux(config.influx, log);
+const commissioning = createCommissioningService({
+  db: registry.db,
+  mqtt: config.mqtt.url
+    ? createDeviceMqtt({ url: config.mqtt.url, username: config.mqtt.username, password: mqttPassword, log })
+    : undefined,
+  influx,
+  config,
   log,
   metrics,
-  onRegistryChange: () => notifier?.notify(registry.changesSince(Number.MAX_SAFE_INTEGER, 1).latest),
+  changed: () => notifier?.notify(),
+});
+
+const app = buildApp({
+  registry,
+  config,
+  log,
+  metrics,
+  onRegistryChange: (change) => {
+    notifier?.notify();
+    commissioning.onRegistryChange(change);
+  },
+  routes: commissioning.routes,
 });
 await app.listen({ host: config.http.host, port: config.http.port });
+commissioning.start();
 log.info({ port: config.http.port, db: config.registryDb }, "command service listening");
 
 let stopping = false;
@@ -38,7 +93,9 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, "stopping");
   await app.close();
+  await commissioning.stop();
   await notifier?.close();
+  await influx.close();
   registry.close();
   process.exit(0);
 }

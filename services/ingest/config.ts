@@ -71,6 +71,8 @@ export const ingestConfigSchema = z.object({
         .default(32 * 1024 * 1024),
     })
     .prefault({}),
+  /** The activity digest for the command service's liveness (services/ingest/activity.ts); 0 = none. */
+  activity: z.object({ intervalMs: z.number().int().min(0).default(2000) }).prefault({}),
   ops: z.object({ host: z.string().default("0.0.0.0"), port: portSchema.default(9103) }).prefault({}),
   logLevel: logLevelSchema.default("info"),
 });
@@ -87,6 +89,7 @@ export const ingestEnv: EnvMap = {
   INGEST_SPOOL_DIR: "spool.dir",
   INGEST_SPOOL_FSYNC: "spool.fsync",
   INGEST_SPOOL_MAX_BYTES: "spool.maxBytes",
+  INGEST_ACTIVITY_INTERVAL_MS: "activity.intervalMs",
   INGEST_OPS_HOST: "ops.host",
   INGEST_OPS_PORT: "ops.port",
   LOG_LEVEL: "logLevel",

@@ -4,6 +4,7 @@
 import { DEVICE_KINDS, REGISTRY_CHANGED_TOPIC, TELEMETRY_FILTER } from "../contract/topics.ts";
 import type { Logger } from "../lib/log.ts";
 import type { RegistryCache } from "../registry/cache.ts";
+import { createActivityTracker } from "./activity.ts";
 import type { IngestConfig } from "./config.ts";
 import type { IngestMetrics } from "./metrics.ts";
 import { createSubscriber, type IncomingMessage } from "./mqtt-subscriber.ts";
@@ -101,6 +102,14 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
     },
   });
 
+  const activity = createActivityTracker({
+    publish: (topic, payload) => subscriber.publish(topic, payload),
+    canPublish: () => subscriber.isConnected(),
+    intervalMs: config.activity.intervalMs,
+    now,
+    log: log.child({ module: "activity" }),
+  });
+
   /** Processes one message; false when its device is unknown and the registry should be refreshed first. */
   function handle(msg: IncomingMessage, final: boolean): boolean {
     let result: ProcessResult | typeof RETRY_UNKNOWN;
@@ -114,6 +123,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
     }
     if (result === RETRY_UNKNOWN) return false;
     account(result);
+    activity.record(result, msg.arrivedAt);
     spool.append(result.text, result.lines, msg.ack);
     return true;
   }
@@ -195,6 +205,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
     async start() {
       writer.start();
       subscriber.start();
+      activity.start();
       backpressureTimer = setInterval(() => {
         checkBackpressure();
         const d = spool.depth();
@@ -208,6 +219,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
       subscriber.pause();
       while (draining) await new Promise((r) => setTimeout(r, 10));
       await spool.flush(); // acks for everything received go out before we disconnect
+      activity.stop(); // the last digest, while still connected
       await subscriber.stop();
       await writer.stop(config.writer.shutdownGraceMs);
       if (backpressureTimer) clearInterval(backpressureTimer);

@@ -40,6 +40,8 @@ export type Subscriber = {
   pause(): void;
   resume(): void;
   isConnected(): boolean;
+  /** Publishes at QoS 0 on this connection (the activity digest); false when not connected. */
+  publish(topic: string, payload: string): boolean;
 };
 
 export function createSubscriber(opts: SubscriberOptions): Subscriber {
@@ -227,5 +229,10 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
       socket?.resume();
     },
     isConnected: () => connected,
+    publish(topic, payload) {
+      if (!connected) return false;
+      send({ cmd: "publish", topic, payload, qos: 0, retain: false, dup: false });
+      return true;
+    },
   };
 }

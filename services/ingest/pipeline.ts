@@ -26,6 +26,10 @@ export type ProcessResult = {
   accepted: number;
   rejections: Rejection[];
   unknownFields: string[];
+  /** The registered device the message came from (absent for unknown devices and bad topics): activity digest. */
+  deviceId?: string | undefined;
+  /** Device time of the newest accepted reading, epoch ms. */
+  lastTs?: number | undefined;
 };
 
 /** The device is not (yet) in the registry cache: the caller may refresh it and call again with final=true. */
@@ -87,6 +91,8 @@ export function createPipeline(deps: {
       accepted: 0,
       rejections: [r],
       unknownFields: [],
+      // The district is known exactly when the device is registered.
+      ...(district === undefined ? {} : { deviceId }),
     };
   }
 
@@ -162,6 +168,7 @@ export function createPipeline(deps: {
       let text = "";
       let lines = 0;
       let accepted = 0;
+      let lastTs: number | undefined;
       const rejections: Rejection[] = [];
       let unknownFields: string[] = [];
       decoded.readings.forEach((raw, i) => {
@@ -193,10 +200,11 @@ export function createPipeline(deps: {
           text += readingLine(t.kind, tags, v.reading as Record<string, unknown>, v.tsMs);
           lines++;
           accepted++;
+          if (lastTs === undefined || v.tsMs > lastTs) lastTs = v.tsMs;
           if (v.unknownFields.length > 0) unknownFields = unknownFields.concat(v.unknownFields);
         }
       });
-      return { text, lines, kind: t.kind, accepted, rejections, unknownFields };
+      return { text, lines, kind: t.kind, accepted, rejections, unknownFields, deviceId: device.id, lastTs };
     },
   };
 }
