@@ -10,6 +10,8 @@ export type QueuedReading = {
   /** Truth bookkeeping carried with the reading and counted when its message is acknowledged. */
   energyWh: number;
   burnS: number;
+  /** Seconds under a dim override (commands) since the previous reading. */
+  overrideS: number;
 };
 
 /** Headroom under the size limit for the brackets and for a future envelope. */

@@ -2,6 +2,7 @@
 // parsed once in main.ts and passed in frozen (STYLE.md, habit 2). Defaults give the demo fleet.
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { DEVICE_ID_PATTERN } from "../services/contract/topics.ts";
 import { logLevelSchema } from "../services/lib/config.ts";
 
 const rate = z.number().min(0).max(1000);
@@ -22,6 +23,9 @@ export const simulatorConfigSchema = z.object({
       reconnectMinMs: z.number().int().min(100).default(1000),
       reconnectMaxMs: z.number().int().min(100).default(5000),
       connectTimeoutMs: z.number().int().min(100).default(10_000),
+      /** After a refused CONNECT (0x04, 0x05) a device retries after min, doubling up to max (no tight loop). */
+      refusedRetryMinMs: z.number().int().min(100).default(5000),
+      refusedRetryMaxMs: z.number().int().min(100).default(300_000),
       /** Devices opening their connection at the same time during start-up. */
       connectConcurrency: z.number().int().min(1).default(20),
     })
@@ -33,6 +37,37 @@ export const simulatorConfigSchema = z.object({
       register: z.boolean().default(true),
       /** How long to keep retrying while the command service is not up yet. */
       retryForMs: z.number().int().min(0).default(120_000),
+      /** API token (role engineer or admin), sent as `Authorization: Bearer`; empty: read `tokenFile`. */
+      token: z.string().default(""),
+      /** File holding the API token (`npm start` writes it); read only when `token` is empty. */
+      tokenFile: z.string().default(".data/secrets/simulator.token"),
+    })
+    .prefault({}),
+  /** The devices' secrets as the registry issued them (JSON, mode 0600, replaced atomically). */
+  credentialsFile: z.string().min(1).default(".data/simulator/credentials.json"),
+  commission: z
+    .object({
+      /** Once the fleet is live, commission and sign off its devices that are not commissioned yet. */
+      enabled: z.boolean().default(true),
+      /** Commissioning polls in flight at once. */
+      concurrency: z.number().int().min(1).max(64).default(4),
+      /** Least time between two polls of one device's run, ms. */
+      pollIntervalMs: z.number().int().min(100).default(5000),
+      /** Polls per second across the fleet (the API's rate limit is per token). */
+      maxRequestsPerS: z.number().min(0.1).max(1000).default(8),
+      /** Stop following runs after this long, ms. */
+      timeoutMs: z.number().int().min(1000).default(900_000),
+    })
+    .prefault({}),
+  /** Single-device mode: simulate just this registered device, live, with its secret. */
+  device: z
+    .object({
+      id: z
+        .string()
+        .regex(DEVICE_ID_PATTERN, { error: `must match ${DEVICE_ID_PATTERN}` })
+        .optional(),
+      /** Its secret as the registry showed it; default: from the credentials file. */
+      secret: z.string().min(1).optional(),
     })
     .prefault({}),
   fleet: z
@@ -108,6 +143,12 @@ export const SIMULATOR_ENV = {
   MQTT_URL: "mqtt.url",
   REGISTRY_URL: "registry.url",
   SIM_REGISTER: "registry.register",
+  SIM_API_TOKEN: "registry.token",
+  SIM_API_TOKEN_FILE: "registry.tokenFile",
+  SIM_CREDENTIALS_FILE: "credentialsFile",
+  SIM_COMMISSION: "commission.enabled",
+  SIM_DEVICE_ID: "device.id",
+  SIM_DEVICE_SECRET: "device.secret",
   SIM_SEED: "fleet.seed",
   SIM_STREETLIGHTS: "fleet.streetlights",
   SIM_AIRQUALITY: "fleet.airquality",
@@ -132,6 +173,9 @@ export const SIMULATOR_ENV = {
 const FLAGS = {
   "mqtt-url": "mqtt.url",
   "registry-url": "registry.url",
+  "credentials-file": "credentialsFile",
+  device: "device.id",
+  secret: "device.secret",
   seed: "fleet.seed",
   streetlights: "fleet.streetlights",
   airquality: "fleet.airquality",
@@ -153,10 +197,14 @@ const FLAGS = {
 const SWITCHES = {
   "backfill-only": ["backfill.only", true],
   "no-register": ["registry.register", false],
+  "no-commission": ["commission.enabled", false],
 } as const;
 const TEXT_FLAGS = new Set([
   "mqtt-url",
   "registry-url",
+  "credentials-file",
+  "device",
+  "secret",
   "seed",
   "id-prefix",
   "start",
@@ -165,6 +213,7 @@ const TEXT_FLAGS = new Set([
 ]);
 
 export const USAGE = `usage: node simulators/main.ts [flags]
+       node simulators/main.ts --device ID [--secret S]   just this registered device, live
   --streetlights N --airquality N --traffic N   fleet size (env SIM_STREETLIGHTS, SIM_AIRQUALITY, SIM_TRAFFIC)
   --seed S            deterministic fleet and readings (SIM_SEED)
   --interval S        seconds between readings (SIM_INTERVAL_S)
@@ -176,6 +225,10 @@ export const USAGE = `usage: node simulators/main.ts [flags]
   --fault-lamp R --fault-stuck R --fault-offline R --fault-meter-reset R   fault rates per device-day
   --truth-file F      write per-device truth (counts, energy) as JSON at the end (SIM_TRUTH_FILE)
   --duration S        stop after S real seconds (SIM_DURATION_S)
+  --credentials-file F  the devices' secrets (SIM_CREDENTIALS_FILE, default .data/simulator/credentials.json)
+  --no-commission     do not commission the fleet once it is live (SIM_COMMISSION=false)
+  --device ID --secret S   single-device mode (SIM_DEVICE_ID, SIM_DEVICE_SECRET); the secret defaults to
+                      the credentials file's; the API token comes from SIM_API_TOKEN or .data/secrets/simulator.token
   --status-interval S --log-level L --mqtt-url U --registry-url U --no-register`;
 
 export type CliResult = { help: true } | { help: false; overrides: Record<string, unknown> };
@@ -199,7 +252,7 @@ export function parseCli(argv: readonly string[]): CliResult {
   return { help: false, overrides };
 }
 
-function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split(".");
   let cur = obj;
   for (const key of keys.slice(0, -1)) {

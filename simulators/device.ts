@@ -1,14 +1,17 @@
 // One simulated device at run time: its MQTT link and availability, its reading schedule on the simulated
-// clock and its connectivity faults (the backlog and the publish pump are outbox.ts). Readings sit on a fixed per-device grid (phase + k·interval), so the fleet does not
-// publish in lockstep and a re-run produces the same timestamps. Backfill and live share the grid and the
-// model, so seq and the energy meter run on without a break from history into the present.
+// clock, its connectivity faults and its commands (the backlog and the publish pump are outbox.ts, the
+// answers to commands commands.ts). Readings sit on a fixed per-device grid (phase + k·interval), so the fleet
+// does not publish in lockstep and a re-run produces the same timestamps. Backfill and live share the grid and
+// the model, so seq and the energy meter run on without a break from history into the present.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { MAX_BATCH_READINGS } from "../services/contract/readings.ts";
 import { deviceTopic } from "../services/contract/topics.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
+import { createResponder } from "./commands.ts";
 import { episode, FAULT_DURATIONS, type FaultRates } from "./faults.ts";
 import type { Limiter } from "./limiter.ts";
-import type { Link, LinkFactory, LinkOptions } from "./link.ts";
+import type { Link, LinkFactory, LinkOptions, Refusal } from "./link.ts";
 import type { DeviceModel } from "./models/index.ts";
 import { createOutbox } from "./outbox.ts";
 import type { SimDevice } from "./plan.ts";
@@ -24,8 +27,9 @@ export type DeviceDeps = {
   clock: Clock;
   link: LinkFactory;
   /** Broker address and session timings; the identity and the last will come from the device. */
-  linkOptions: Pick<LinkOptions, "url" | "keepaliveS" | "reconnectPeriodMs" | "connectTimeoutMs">;
-  credentials: Credentials;
+  linkOptions: Omit<LinkOptions, "clientId" | "username" | "password" | "will">;
+  /** A function is asked at every (re)connection: the secret may arrive after the runtime is created. */
+  credentials: Credentials | (() => Credentials);
   /** Fleet-wide bound on messages awaiting their PUBACK. */
   limiter: Limiter;
   /** Per-client bound on messages awaiting their PUBACK. */
@@ -40,6 +44,9 @@ export type DeviceDeps = {
 export type DeviceStats = {
   connected: boolean;
   offline: boolean;
+  /** The broker refused the last CONNECT (bad credentials, not authorised). */
+  refused: boolean;
+  commands: number;
   generated: number;
   published: number;
   ackedMessages: number;
@@ -71,6 +78,8 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
   const { device, model, clock } = deps;
   const log = deps.log.child({ deviceId: device.id });
   const stateTopic = deviceTopic(device.kind, device.id, "state");
+  const cmdTopic = deviceTopic(device.kind, device.id, "cmd");
+  const ackTopic = deviceTopic(device.kind, device.id, "ack");
   const intervalMs = device.intervalS * 1000;
   const offlineRng = rngFor(deps.seed, device.id, "offline");
   const offlineFault = episode(offlineRng, deps.faults.offlinePerDay, FAULT_DURATIONS.offline);
@@ -85,6 +94,9 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
   let lastLiveTs: number | undefined;
   let generated = 0;
   let dropped = 0;
+  let commands = 0;
+  let refused: Refusal | undefined;
+  const respond = createResponder({ kind: device.kind, lamp: model.lamp, clock, truth, log });
 
   const outbox = createOutbox({
     topic: deviceTopic(device.kind, device.id, "telemetry"),
@@ -110,18 +122,19 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
     device.phaseMs + Math.ceil((ms - device.phaseMs) / intervalMs) * intervalMs;
 
   function generate(ts: number): void {
-    const { reading, energyWh, burnS } = model.next(ts);
-    outbox.push({ ts, seq: reading.seq, json: JSON.stringify(reading), energyWh, burnS });
+    const { reading, energyWh, burnS, overrideS = 0 } = model.next(ts);
+    outbox.push({ ts, seq: reading.seq, json: JSON.stringify(reading), energyWh, burnS, overrideS });
     generated++;
     truth.generated();
   }
 
   function openLink(): Link {
+    const creds = typeof deps.credentials === "function" ? deps.credentials() : deps.credentials;
     const l = deps.link({
       ...deps.linkOptions,
       clientId: device.id,
-      username: deps.credentials.username,
-      ...(deps.credentials.password === undefined ? {} : { password: deps.credentials.password }),
+      username: creds.username,
+      ...(creds.password === undefined ? {} : { password: creds.password }),
       will: { topic: stateTopic, payload: JSON.stringify({ online: false }), qos: 1, retain: true },
     });
     let lastError = "";
@@ -131,16 +144,37 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
       else log.warn({ err: err.message }, "mqtt error");
       lastError = err.message;
     });
+    l.onRefused((r) => {
+      // Once per device and reason at warn (the broker's refusal is the news), then quietly: the link retries
+      // with a growing delay, never in a tight loop. 0x03 is a broker still loading its access list.
+      const quiet = refused?.code === r.code || r.code === 3;
+      refused = r;
+      const fields = { code: r.code, reason: r.reason, retryInMs: r.retryInMs };
+      if (quiet) log.debug(fields, "connect refused");
+      else log.warn(fields, `connect refused by the broker: ${r.reason} (0x0${r.code})`);
+    });
     l.onConnect(() => {
       if (link !== l) return;
-      log.debug("connected");
+      if (refused) log.info({ after: refused.reason }, "connected after a refusal");
+      else log.debug("connected");
+      refused = undefined;
       // Retained availability, replacing the last will the broker may have published [MQTT-3.3.1-5].
       l.publish(stateTopic, JSON.stringify({ online: true }), { qos: 1, retain: true }).catch(
         (err: Error) => {
           log.debug({ err: err.message }, "online state not acknowledged");
         },
       );
+      // Clean session: the broker forgot the subscription with the last connection [MQTT-3.1.2-6].
+      l.subscribe(cmdTopic, 1).catch((err: Error) => {
+        log.warn({ err: err.message, topic: cmdTopic }, "cannot subscribe to commands");
+      });
       outbox.pump();
+    });
+    l.onMessage((topic, payload) => {
+      if (topic !== cmdTopic || link !== l) return;
+      commands++;
+      // During a backfill the controller is busy uploading its history (see commands.ts).
+      respond(payload, backfillEnd !== undefined, (ack) => l.publish(ackTopic, ack, { qos: 1 }));
     });
     return l;
   }
@@ -181,14 +215,18 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
     }
   }
 
+  /** True once connected; false at the timeout or at once if the broker refuses it (0x03 aside: a wait). */
   function waitConnected(l: Link, timeoutMs: number): Promise<boolean> {
     if (l.connected) return Promise.resolve(true);
+    if (refused && refused.code !== 3) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       const t = setTimeout(() => resolve(false), timeoutMs);
-      l.onConnect(() => {
+      const settle = (ok: boolean) => {
         clearTimeout(t);
-        resolve(true);
-      });
+        resolve(ok);
+      };
+      l.onConnect(() => settle(true));
+      l.onRefused((r) => r.code !== 3 && settle(false));
     });
   }
 
@@ -221,10 +259,11 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
       offline = false; // a device being stopped comes back to hand over its backlog
       link ??= openLink();
       const l = link;
-      if (await waitConnected(l, Math.min(flushTimeoutMs, 5000))) {
+      // A refused device has nothing to flush and no session to close gracefully.
+      if (!refused && (await waitConnected(l, Math.min(flushTimeoutMs, 5000)))) {
         const flushed = await Promise.race([
           outbox.drained().then(() => true),
-          sleep(flushTimeoutMs).then(() => false),
+          sleep(flushTimeoutMs, false, { ref: false }),
         ]);
         if (!flushed)
           log.warn({ backlog: outbox.length, inflight: outbox.inflight }, "stopping with readings unsent");
@@ -249,6 +288,8 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
     stats: () => ({
       connected: link?.connected ?? false,
       offline,
+      refused: refused !== undefined,
+      commands,
       generated,
       ...outbox.stats(),
       backlog: outbox.length,
@@ -257,8 +298,4 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
     }),
     truth: () => truth.snapshot(outbox.length + dropped),
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

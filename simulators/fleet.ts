@@ -20,14 +20,18 @@ export type FleetDeps = {
   clock?: Clock;
   /** Default: mqtt.js. */
   link?: LinkFactory;
-  /** Default: username = device id, no password (issue 3 adds per-device passwords). */
+  /** Asked at each connection. Default: username = device id, no password (a broker without access control). */
   credentials?: (device: SimDevice) => Credentials;
+  /** Default: the fleet planned from `config.fleet` (single-device mode passes the one registered device). */
+  devices?: readonly SimDevice[];
 };
 
-export type FleetStats = Omit<DeviceStats, "connected" | "offline"> & {
+export type FleetStats = Omit<DeviceStats, "connected" | "offline" | "refused"> & {
   devices: number;
   connected: number;
   offline: number;
+  /** Devices whose last CONNECT the broker refused. */
+  refused: number;
 };
 
 export type BackfillSummary = {
@@ -69,7 +73,7 @@ export function createFleet(deps: FleetDeps): Fleet {
     createSimClock({ speed: config.clock.speed, startMs: resolveStart(config.clock, Date.now()) });
   const link = deps.link ?? mqttLink;
   const credentials = deps.credentials ?? ((d: SimDevice) => ({ username: d.id }));
-  const devices = planFleet(config.fleet);
+  const devices = deps.devices ?? planFleet(config.fleet);
   const limiter = createLimiter(config.publish.maxInflight);
   const runtimes = new Map<string, DeviceRuntime>();
   for (const device of devices) {
@@ -89,8 +93,10 @@ export function createFleet(deps: FleetDeps): Fleet {
             reconnectMinMs + jitter * Math.max(0, reconnectMaxMs - reconnectMinMs),
           ),
           connectTimeoutMs: config.mqtt.connectTimeoutMs,
+          refusedRetryMinMs: config.mqtt.refusedRetryMinMs,
+          refusedRetryMaxMs: config.mqtt.refusedRetryMaxMs,
         },
-        credentials: credentials(device),
+        credentials: () => credentials(device),
         limiter,
         maxInflight: config.publish.maxInflightPerClient,
         maxBacklog: config.publish.maxBacklog,
@@ -113,7 +119,9 @@ export function createFleet(deps: FleetDeps): Fleet {
     const results = await Promise.all(all.map((r) => r.connect(config.mqtt.connectTimeoutMs)));
     const ok = results.filter(Boolean).length;
     connected = true;
-    if (ok < all.length) log.warn({ connected: ok, devices: all.length }, "some devices did not connect yet");
+    const refused = all.filter((r) => r.stats().refused).length;
+    if (ok < all.length)
+      log.warn({ connected: ok, refused, devices: all.length }, "some devices did not connect yet");
     else log.info({ devices: all.length }, "fleet connected");
     return ok;
   }
@@ -123,6 +131,8 @@ export function createFleet(deps: FleetDeps): Fleet {
       devices: all.length,
       connected: 0,
       offline: 0,
+      refused: 0,
+      commands: 0,
       generated: 0,
       published: 0,
       ackedMessages: 0,
@@ -136,6 +146,8 @@ export function createFleet(deps: FleetDeps): Fleet {
       const d = r.stats();
       if (d.connected) s.connected++;
       if (d.offline) s.offline++;
+      if (d.refused) s.refused++;
+      s.commands += d.commands;
       s.generated += d.generated;
       s.published += d.published;
       s.ackedMessages += d.ackedMessages;

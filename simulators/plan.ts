@@ -3,7 +3,7 @@
 // Every device draws from its own PRNG stream (seed + id), so growing the fleet leaves existing devices as
 // they were.
 import { DISTRICTS, type DistrictName } from "../services/contract/city.ts";
-import type { DeviceRegistration } from "../services/contract/devices.ts";
+import type { DeviceRecord, DeviceRegistration } from "../services/contract/devices.ts";
 import type { DeviceKind } from "../services/contract/topics.ts";
 import { integerBetween, pick, type Rng, rngFor, round, uniform, weighted } from "./prng.ts";
 import { DISTRICT_PROFILES } from "./profiles.ts";
@@ -167,4 +167,34 @@ export function toRegistration(d: SimDevice): DeviceRegistration {
     reg.legacy_watts = d.legacyWatts;
   }
   return reg;
+}
+
+/**
+ * A device registered by someone else (an engineer with the CLI) as a simulated one: its registration as
+ * the registry holds it (kind, place, interval, wattages), and what the registry does not know (lanes, reading
+ * phase, …) drawn from the seed as for a planned device. Undefined for a district the city map does not know.
+ */
+export function fromRecord(r: DeviceRecord, seed: string | number): SimDevice | undefined {
+  const district = DISTRICTS.find((d) => d.name === r.district);
+  if (!district) return undefined;
+  const planned = planDevice(
+    { seed, streetlights: 0, airquality: 0, traffic: 0, intervalS: r.report_interval_s, jitterM: 0 },
+    r.kind,
+    r.id,
+    district,
+    rngFor(seed, r.id, "plan"),
+  );
+  const base = {
+    lat: r.lat,
+    lon: r.lon,
+    installedAt: r.installed_at.slice(0, 10),
+    intervalS: r.report_interval_s,
+  };
+  if (planned.kind !== "streetlight") return { ...planned, ...base };
+  return {
+    ...planned,
+    ...base,
+    ledWatts: r.led_watts ?? planned.ledWatts,
+    legacyWatts: r.legacy_watts ?? planned.legacyWatts,
+  };
 }

@@ -1,36 +1,36 @@
 // Registers the simulated fleet in the device registry through the command service's HTTP API before the
-// devices connect (the broker and the ingest only accept registered devices):
-//   POST {registryUrl}/v1/devices/bulk  {"devices": DeviceRegistration[], "mode": "upsert"}  (≤ 1000 per request)
-//   200 {"created":n,"updated":n} | 400 {"error":"validation_failed","rows":[{"index","field","message"}]}
+// devices connect (the broker only lets registered devices in, with their own secret):
+//   POST {url}/v1/devices/bulk  {"devices": DeviceRegistration[], "mode": "upsert"}  (≤ 1000 per request)
+//   200 {"created": n, "updated": n, "credentials": [...]}  credentials only for the newly created devices,
+//       each secret shown this once (the caller stores it at once: credentials.ts)
+//   400 {"error": "validation_failed", "message", "issues": [{"field", "message", "index"}]}
 // The command service may be starting at the same time, so connection failures and 5xx answers are retried
-// with exponential backoff for a while. Outcomes are values (STYLE.md, habit 6); main.ts decides to exit.
-import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "pino";
+// with exponential backoff for a while (api.ts). Outcomes are values (STYLE.md, habit 6); main.ts decides.
 import { type DeviceRegistration, deviceRegistration } from "../services/contract/devices.ts";
+import type { Logger } from "../services/lib/log.ts";
+import { type Api, type RetryPolicy, UNREACHABLE } from "./api.ts";
+import { type IssuedCredentials, parseCredentialsList } from "./credentials.ts";
 
 export const MAX_REGISTRATION_CHUNK = 1000;
 
 export type RegistrationRow = { index: number; field: string; message: string };
 
 export type RegisterResult =
-  | { ok: true; created: number; updated: number; requests: number }
+  | { ok: true; created: number; updated: number; requests: number; credentials: IssuedCredentials[] }
   | { ok: false; reason: "validation_failed"; detail: string; rows: RegistrationRow[] }
   | { ok: false; reason: "unreachable"; detail: string }
-  | { ok: false; reason: "http_error"; status: number; detail: string };
+  | { ok: false; reason: "http_error"; status: number; error: string; detail: string };
 
 export type RegisterOptions = {
   chunkSize?: number;
-  /** Keep retrying an unreachable or failing (5xx) service for this long, ms. */
-  retryForMs?: number;
-  initialBackoffMs?: number;
-  maxBackoffMs?: number;
-  requestTimeoutMs?: number;
+  /** Default: retry an unreachable or failing (5xx) service for 2 minutes. */
+  retry?: RetryPolicy;
+  /** Called after each chunk with the credentials it brought, so they are stored before the next request. */
+  onCredentials?: (credentials: IssuedCredentials[]) => Promise<void> | void;
 };
 
-type Attempt = { done: RegisterResult | { created: number; updated: number } } | { retry: string };
-
 export async function registerFleet(
-  url: string,
+  api: Api,
   devices: readonly DeviceRegistration[],
   log: Logger,
   opts: RegisterOptions = {},
@@ -45,77 +45,58 @@ export async function registerFleet(
     };
   }
   const chunkSize = Math.min(opts.chunkSize ?? MAX_REGISTRATION_CHUNK, MAX_REGISTRATION_CHUNK);
-  const endpoint = `${url.replace(/\/+$/, "")}/v1/devices/bulk`;
-  const deadline = Date.now() + (opts.retryForMs ?? 120_000);
+  const retry = opts.retry ?? { forMs: 120_000 };
+  const credentials: IssuedCredentials[] = [];
   let created = 0;
   let updated = 0;
   let requests = 0;
   for (let offset = 0; offset < devices.length; offset += chunkSize) {
-    const body = JSON.stringify({ devices: devices.slice(offset, offset + chunkSize), mode: "upsert" });
-    let backoff = opts.initialBackoffMs ?? 250;
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await post(endpoint, body, offset, opts.requestTimeoutMs ?? 30_000);
-      requests++;
-      if ("done" in outcome) {
-        if ("ok" in outcome.done) return outcome.done;
-        created += outcome.done.created;
-        updated += outcome.done.updated;
-        break;
+    const chunk = devices.slice(offset, offset + chunkSize);
+    const answer = await api.request({
+      method: "POST",
+      path: "/v1/devices/bulk",
+      body: { devices: chunk, mode: "upsert" },
+      retry,
+    });
+    requests++;
+    if (!answer.ok) {
+      if (answer.status === 0 || answer.error === UNREACHABLE)
+        return { ok: false, reason: "unreachable", detail: `${api.url}: ${answer.message}` };
+      if (answer.status === 400 && answer.error === "validation_failed") {
+        const detail = `rejected by the registry: ${answer.message}`;
+        return { ok: false, reason: "validation_failed", detail, rows: issueRows(answer.body, offset) };
       }
-      if (Date.now() + backoff > deadline) {
-        return {
-          ok: false,
-          reason: "unreachable",
-          detail: `${endpoint}: ${outcome.retry} (gave up after ${attempt} attempts)`,
-        };
-      }
-      log.info(
-        { url: endpoint, attempt, retryInMs: backoff, reason: outcome.retry },
-        "registry not ready, retrying",
-      );
-      await sleep(backoff);
-      backoff = Math.min(backoff * 2, opts.maxBackoffMs ?? 5000);
+      return {
+        ok: false,
+        reason: "http_error",
+        status: answer.status,
+        error: answer.error,
+        detail: answer.message,
+      };
     }
+    const body = (answer.body ?? {}) as { created?: unknown; updated?: unknown; credentials?: unknown };
+    const issued = parseCredentialsList(body.credentials);
+    const n = Number(body.created ?? 0);
+    if (issued.length < n)
+      log.warn({ created: n, credentials: issued.length }, "registry created devices without credentials");
+    await opts.onCredentials?.(issued);
+    credentials.push(...issued);
+    created += n;
+    updated += Number(body.updated ?? 0);
   }
   log.info({ devices: devices.length, created, updated, requests }, "fleet registered");
-  return { ok: true, created, updated, requests };
+  return { ok: true, created, updated, requests, credentials };
 }
 
-async function post(endpoint: string, body: string, offset: number, timeoutMs: number): Promise<Attempt> {
-  let res: Response;
-  let text: string;
-  try {
-    res = await fetch(endpoint, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    text = await res.text();
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause;
-    return { retry: cause?.code ?? (err as Error).message };
-  }
-  const json = parseJson(text);
-  if (res.ok) {
-    const counts = json as { created?: unknown; updated?: unknown } | undefined;
-    return { done: { created: Number(counts?.created ?? 0), updated: Number(counts?.updated ?? 0) } };
-  }
-  if (res.status >= 500 || res.status === 408 || res.status === 429) return { retry: `HTTP ${res.status}` };
-  const answer = json as { error?: string; rows?: RegistrationRow[] } | undefined;
-  if (res.status === 400 && answer?.error === "validation_failed") {
-    const rows = (answer.rows ?? []).map((r) => ({ ...r, index: r.index + offset }));
-    return { done: { ok: false, reason: "validation_failed", detail: "rejected by the registry", rows } };
-  }
-  return { done: { ok: false, reason: "http_error", status: res.status, detail: text.slice(0, 500) } };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/** The registry's per-row issues (`issues`, or `rows` of older versions), indexed into the whole fleet. */
+function issueRows(body: unknown, offset: number): RegistrationRow[] {
+  const b = (body ?? {}) as { issues?: unknown; rows?: unknown };
+  const list = Array.isArray(b.issues) ? b.issues : Array.isArray(b.rows) ? b.rows : [];
+  return list.map((r: { index?: unknown; field?: unknown; message?: unknown }) => ({
+    index: (typeof r.index === "number" ? r.index : 0) + offset,
+    field: String(r.field ?? ""),
+    message: String(r.message ?? ""),
+  }));
 }
 
 function localCheck(devices: readonly DeviceRegistration[]): RegistrationRow[] {

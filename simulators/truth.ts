@@ -2,6 +2,9 @@
 // streetlights, the energy actually drawn and the hours burned. Tests compare InfluxDB against it; issue 5
 // compares computed savings against it. Energy and hours are those of acknowledged readings (each reading
 // carries the energy drawn since the previous one), so they describe exactly the data the platform received.
+// The energy follows the level actually in effect: the program's, or a command's override (dim) or blink
+// cycle (identify) from the instant the command arrived (models/streetlight.ts integrates piecewise);
+// `override_h` says how much of it was under an override, `commands` how the device answered.
 import { writeFile } from "node:fs/promises";
 import type { QueuedReading } from "./batch.ts";
 import type { SimDevice } from "./plan.ts";
@@ -28,7 +31,13 @@ export type DeviceTruth = {
   energy_wh?: number;
   /** Streetlights: hours the lamp burned over the same intervals. */
   burn_h?: number;
+  /** Streetlights: hours of the same intervals under a dim override (a command instead of the program). */
+  override_h?: number;
+  /** Commands received, by the ack's status (`dropped`: no id to answer). */
+  commands: Record<CommandStatus, number>;
 };
+
+export type CommandStatus = "ok" | "rejected" | "failed" | "dropped";
 
 export type FleetTruth = {
   seed: string | number;
@@ -41,6 +50,7 @@ export type FleetTruth = {
 export type TruthAccumulator = {
   generated(): void;
   acked(chunk: readonly QueuedReading[]): void;
+  command(status: CommandStatus): void;
   snapshot(unsent: number): DeviceTruth;
 };
 
@@ -50,6 +60,8 @@ export function createTruthAccumulator(device: SimDevice): TruthAccumulator {
   let messages = 0;
   let energyWh = 0;
   let burnS = 0;
+  let overrideS = 0;
+  const commands: Record<CommandStatus, number> = { ok: 0, rejected: 0, failed: 0, dropped: 0 };
   let firstTs = Number.POSITIVE_INFINITY;
   let lastTs = Number.NEGATIVE_INFINITY;
   let minSeq = Number.POSITIVE_INFINITY;
@@ -64,11 +76,15 @@ export function createTruthAccumulator(device: SimDevice): TruthAccumulator {
         readings++;
         energyWh += r.energyWh;
         burnS += r.burnS;
+        overrideS += r.overrideS;
         if (r.ts < firstTs) firstTs = r.ts;
         if (r.ts > lastTs) lastTs = r.ts;
         if (r.seq < minSeq) minSeq = r.seq;
         if (r.seq > maxSeq) maxSeq = r.seq;
       }
+    },
+    command(status) {
+      commands[status]++;
     },
     snapshot(unsent) {
       const finite = (v: number) => (Number.isFinite(v) ? v : null);
@@ -84,12 +100,14 @@ export function createTruthAccumulator(device: SimDevice): TruthAccumulator {
         last_ts: finite(lastTs),
         min_seq: finite(minSeq),
         max_seq: finite(maxSeq),
+        commands: { ...commands },
       };
       if (device.kind === "streetlight") {
         truth.led_watts = device.ledWatts;
         truth.legacy_watts = device.legacyWatts;
         truth.energy_wh = Math.round(energyWh * 1000) / 1000;
         truth.burn_h = Math.round((burnS / 3600) * 10_000) / 10_000;
+        truth.override_h = Math.round((overrideS / 3600) * 10_000) / 10_000;
       }
       return truth;
     },

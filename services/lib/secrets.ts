@@ -23,7 +23,10 @@ function scrypt(secret: string, salt: Buffer, ln: number, r: number, p: number):
 }
 
 /** "scrypt$ln=14,r=8,p=1$<salt b64url>$<hash b64url>" */
-export async function hashSecret(secret: string, params = SCRYPT_PARAMS): Promise<string> {
+export async function hashSecret(
+  secret: string,
+  params: { ln: number; r: number; p: number } = SCRYPT_PARAMS,
+): Promise<string> {
   const salt = randomBytes(SALT_LEN);
   const key = await scrypt(secret, salt, params.ln, params.r, params.p);
   return `scrypt$ln=${params.ln},r=${params.r},p=${params.p}$${salt.toString("base64url")}$${key.toString("base64url")}`;

@@ -5,7 +5,7 @@ import type { DeviceModel, ModelOptions } from "./model.ts";
 import { createStreetlightModel } from "./streetlight.ts";
 import { createTrafficModel } from "./traffic.ts";
 
-export type { DeviceModel, ModelOptions, ModelStep } from "./model.ts";
+export type { DeviceModel, DimOverride, LampControl, ModelOptions, ModelStep } from "./model.ts";
 
 export function createModel(device: SimDevice, opts: ModelOptions): DeviceModel {
   switch (device.kind) {

@@ -10,6 +10,29 @@ export type ModelStep = {
   energyWh: number;
   /** Streetlights: seconds the lamp was burning since the previous reading. */
   burnS: number;
+  /** Streetlights: seconds since the previous reading spent under a dim override (a command, not the program). */
+  overrideS?: number;
+};
+
+/** A dim override after TALQ: a level held for a while (or until the next command), then back to the program. */
+export type DimOverride = {
+  levelPct: number;
+  /** Ramp from the level in effect to `levelPct`, ms (0 = at once). */
+  rampMs: number;
+  /** Simulated time the command took effect, epoch ms. */
+  fromMs: number;
+  /** End of the override (back to the program); Infinity = until the next command. */
+  untilMs: number;
+};
+
+/** What commands act on in a streetlight (commands.ts decides, the lamp carries out). */
+export type LampControl = {
+  /** True while the lamp is in a lamp-failure episode (it cannot light). */
+  failedAt(tsMs: number): boolean;
+  /** Starts a blink cycle for the engineer looking for the pole (TALQ identify). */
+  identify(fromMs: number, durationMs: number): void;
+  /** Replaces any override by this one; returns the level in effect at `fromMs`. */
+  dim(override: DimOverride): number;
 };
 
 export type DeviceModel = {
@@ -17,6 +40,8 @@ export type DeviceModel = {
   next(tsMs: number): ModelStep;
   /** Streetlights only: replaces the dimming program (issue 4 pushes calendars over MQTT). */
   setProgram?(program: DimmingProgram): void;
+  /** Streetlights only: the lamp commands act on. */
+  lamp?: LampControl;
 };
 
 export type ModelOptions = {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../services/lib/config.ts";
 import { parseCli, SIMULATOR_ENV, simulatorConfigSchema } from "../../simulators/config.ts";
+import { mergeOverrides, platformDefaults } from "../../simulators/platform.ts";
 
 const emptyDir = mkdtempSync(join(tmpdir(), "sim-config-"));
 const load = (env: Record<string, string>, argv: string[] = []) => {
@@ -80,5 +81,56 @@ describe("simulator config", () => {
   it("rejects unknown flags and answers --help", () => {
     expect(() => parseCli(["--lamps", "3"])).toThrow();
     expect(parseCli(["--help"])).toEqual({ help: true });
+  });
+
+  it("issue 3: API token and its file, credentials file, commissioning, single-device mode", () => {
+    const c = load({});
+    expect(c.registry.token).toBe("");
+    expect(c.registry.tokenFile).toBe(".data/secrets/simulator.token");
+    expect(c.credentialsFile).toBe(".data/simulator/credentials.json");
+    expect(c.commission.enabled).toBe(true);
+    expect(c.device.id).toBeUndefined();
+    const d = load({ SIM_API_TOKEN: "cst_abc", SIM_COMMISSION: "false", SIM_DEVICE_SECRET: "from-env" }, [
+      "--device",
+      "sl-anfa-0042",
+      "--credentials-file",
+      "/tmp/c.json",
+    ]);
+    expect(d.registry.token).toBe("cst_abc");
+    expect(d.commission.enabled).toBe(false);
+    expect(d.device).toEqual({ id: "sl-anfa-0042", secret: "from-env" });
+    expect(d.credentialsFile).toBe("/tmp/c.json");
+    expect(load({}, ["--no-commission", "--device", "123", "--secret", "s"]).device).toEqual({
+      id: "123",
+      secret: "s",
+    });
+    expect(() => load({}, ["--device", "Bad Id"])).toThrow(/device\.id/);
+  });
+
+  it("defaults to where npm start runs the platform (.data/platform.json), below the environment and flags", () => {
+    const platform = {
+      command_url: "http://127.0.0.1:8181",
+      mqtt_url: "mqtt://127.0.0.1:1884",
+      ws_url: "ws://127.0.0.1:9002/mqtt",
+      secrets_dir: "/srv/p/secrets",
+    };
+    const fromFile = platformDefaults(platform, {});
+    const c = load({}, []);
+    const withPlatform = loadConfig("simulator", simulatorConfigSchema, SIMULATOR_ENV, {
+      env: { REGISTRY_URL: "http://env:1" },
+      configDir: emptyDir,
+      overrides: mergeOverrides(platformDefaults(platform, { REGISTRY_URL: "http://env:1" }), {
+        mqtt: { url: "mqtt://flag:2" },
+      }),
+    });
+    expect(c.mqtt.url).toBe("mqtt://127.0.0.1:1883");
+    expect(fromFile).toEqual({
+      mqtt: { url: "mqtt://127.0.0.1:1884" },
+      registry: { url: "http://127.0.0.1:8181", tokenFile: "/srv/p/secrets/simulator.token" },
+    });
+    expect(withPlatform.registry.url).toBe("http://env:1");
+    expect(withPlatform.mqtt.url).toBe("mqtt://flag:2");
+    expect(withPlatform.registry.tokenFile).toBe("/srv/p/secrets/simulator.token");
+    expect(platformDefaults("garbage", {})).toEqual({});
   });
 });

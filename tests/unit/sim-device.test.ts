@@ -8,44 +8,9 @@ import { createFakeClock } from "../../simulators/clock.ts";
 import { createDeviceRuntime } from "../../simulators/device.ts";
 import { type FaultRates, NO_FAULTS } from "../../simulators/faults.ts";
 import { createLimiter } from "../../simulators/limiter.ts";
-import type { Link, LinkFactory, LinkOptions } from "../../simulators/link.ts";
+import { createMemoryBroker } from "../../simulators/memory-link.ts";
 import { createModel } from "../../simulators/models/index.ts";
 import { planFleet } from "../../simulators/plan.ts";
-
-type Sent = { clientId: string; topic: string; payload: string; retain: boolean };
-
-/** An in-memory link: connects on the next turn of the event loop, acknowledges every publish at once. */
-function memoryLinks() {
-  const sent: Sent[] = [];
-  const closes: { clientId: string; abrupt: boolean }[] = [];
-  const opened: LinkOptions[] = [];
-  const factory: LinkFactory = (opts) => {
-    opened.push(opts);
-    let connected = false;
-    const handlers: (() => void)[] = [];
-    setImmediate(() => {
-      connected = true;
-      for (const h of handlers) h();
-    });
-    const link: Link = {
-      get connected() {
-        return connected;
-      },
-      async publish(topic, payload, { retain = false }) {
-        if (!connected) throw new Error("not connected");
-        sent.push({ clientId: opts.clientId, topic, payload, retain });
-      },
-      async close(abrupt) {
-        connected = false;
-        closes.push({ clientId: opts.clientId, abrupt });
-      },
-      onConnect: (fn) => handlers.push(fn),
-      onError: () => {},
-    };
-    return link;
-  };
-  return { factory, sent, closes, opened };
-}
 
 const START = Date.UTC(2025, 0, 14, 12);
 
@@ -55,7 +20,7 @@ function setup(
   intervalS = 10,
 ) {
   const clock = createFakeClock(START);
-  const links = memoryLinks();
+  const links = createMemoryBroker();
   const devices = planFleet({
     seed: "dev",
     streetlights: 1,
@@ -93,6 +58,7 @@ describe("batching", () => {
     json: JSON.stringify({ seq, pad: "x".repeat(size) }),
     energyWh: 0,
     burnS: 0,
+    overrideS: 0,
   });
 
   it("cuts a backlog into arrays of at most 500 readings, oldest first", () => {
