@@ -9,11 +9,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ensureLocalSecrets } from "../../services/command/bootstrap-secrets.ts";
 import { INGEST_NODE_FLAGS } from "../../services/ingest/runtime.ts";
 import { createLogger } from "../../services/lib/log.ts";
 import { type InfluxdHandle, startInfluxd } from "../influxd/influxd.ts";
 import { type Child, pickPort, startChild, waitForHttp } from "./processes.ts";
-import { ensureLocalSecrets } from "../../services/command/bootstrap-secrets.ts";
 import { countReadings } from "./status.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");

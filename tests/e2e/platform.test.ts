@@ -1,7 +1,8 @@
 // The whole platform started the way a user starts it (`npm start` runs scripts/platform/main.ts), with its own
-// local InfluxDB, a small demo fleet, readings of every kind landing, and Ctrl-C stopping everything cleanly.
+// local InfluxDB, a small demo fleet that registers with its own credentials and comes up commissioned, readings
+// of every kind landing, and Ctrl-C stopping everything cleanly.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -20,7 +21,7 @@ afterAll(() => {
 });
 
 describe("npm start", () => {
-  it("runs InfluxDB, broker, registry, ingest and a demo fleet; readings land; Ctrl-C stops it all", async () => {
+  it("runs InfluxDB, broker, registry, ingest and a commissioned demo fleet; readings land; Ctrl-C stops it all", async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, SIM_INTERVAL_S: "2", LOG_LEVEL: "info" };
     delete env.INFLUX_URL; // as on a fresh machine: the platform starts its own influxd
     proc = spawn(
@@ -58,14 +59,19 @@ describe("npm start", () => {
     expect(influxUrl).toBeDefined();
     expect(commandUrl).toBeDefined();
 
+    // The API wants a token: npm start made the local engineer's in the data folder.
+    const token = readFileSync(join(dataDir, "secrets", "engineer.token"), "utf8").trim();
+    const devices = async (query = "") =>
+      (
+        (await (
+          await fetch(`${commandUrl}/v1/devices?limit=100${query}`, {
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).json()) as { devices: { id: string; status: string }[] }
+      ).devices;
+    expect((await fetch(`${commandUrl}/v1/devices`)).status).toBe(401);
     // The fleet registered itself through the API…
-    await eventually(
-      async () =>
-        ((await (await fetch(`${commandUrl}/v1/devices?limit=100`)).json()) as { devices: unknown[] }).devices
-          .length === 20,
-      60_000,
-      "20 registered devices",
-    );
+    await eventually(async () => (await devices()).length === 20, 60_000, "20 registered devices");
     // …and readings of every kind land in InfluxDB, tagged with their district.
     const influx = await connectInflux(
       { url: influxUrl as string, token: "", org: "city", bucket: "telemetry", timeoutMs: 10_000 },
@@ -80,6 +86,12 @@ describe("npm start", () => {
         (await count("traffic")) >= 4,
       90_000,
       "readings of every kind",
+    );
+    // …and was commissioned: every check passed and was signed off.
+    await eventually(
+      async () => (await devices("&status=commissioned")).length === 20,
+      180_000,
+      "20 commissioned devices",
     );
     const districts = await influx.query("SHOW TAG VALUES FROM streetlight WITH KEY = district");
     expect(districts[0]?.values.length).toBeGreaterThan(0);

@@ -42,6 +42,7 @@ export type Stack = {
     path: string,
     body?: unknown,
     as?: LocalPrincipal,
+    // biome-ignore lint/suspicious/noExplicitAny: JSON answers, read field by field by the tests
   ): Promise<{ status: number; body: any }>;
   token(principal: LocalPrincipal): string;
   /** Stops the ingest (SIGTERM: clean; SIGKILL: a crash) and starts it again on the same spool and client id. */
@@ -181,6 +182,7 @@ export async function startStack(
     try {
       parsed = JSON.parse(text);
     } catch {}
+    // biome-ignore lint/suspicious/noExplicitAny: JSON answers, read field by field by the tests
     return { status: res.status, body: parsed as any };
   }
 
