@@ -1,11 +1,37 @@
-// Keeps docs/contract.md in step with services/contract: every field of every kind with its requiredness, JSON
-// type, unit, range and description; every reason code and rule; the limits a device maker must know.
+// Keeps docs/contract.md in step with the code: every field of every kind with its requiredness, JSON type, unit,
+// range and description; every reason code and rule; the limits a device maker must know; the broker's refusals and
+// CONNACK codes; every command and ack field; the registration, credentials, lifecycle and liveness tables; the
+// commissioning checks; the platform topics. The doc's JSON examples are parsed with the contract's schemas.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { z } from "zod";
+import { z } from "zod";
+import { MAX_CLIENT_ID_LENGTH } from "../../services/broker/hooks/authenticate.ts";
+import { BROKER_REASONS, type BrokerReason, connackCode } from "../../services/broker/hooks/reasons.ts";
+import { CHECK_NAMES, checksFor } from "../../services/command/commissioning/checks.ts";
+import {
+  DIM_TOLERANCE_PCT,
+  powerRange,
+  TEST_DIM_PCT,
+  TEST_DIM_READINGS,
+} from "../../services/command/commissioning/streetlight.ts";
+import { commandConfigSchema } from "../../services/command/config.ts";
+import { credentials, MAX_BULK_DEVICES, MAX_BULK_ROTATE } from "../../services/command/routes/schemas.ts";
+import { DEVICE_PUBLISH_CHANNELS, DEVICE_SUBSCRIBE_CHANNELS } from "../../services/contract/access.ts";
 import { DISTRICT_NAMES } from "../../services/contract/city.ts";
-import { deviceRegistration } from "../../services/contract/devices.ts";
+import { ACK_REASONS, commandAck, deviceCommand } from "../../services/contract/commands.ts";
+import {
+  DEVICE_STATUSES,
+  deviceRegistration,
+  LIVENESS,
+  SERVICE_PREFIX,
+} from "../../services/contract/devices.ts";
 import { fieldMeta, type InfluxType } from "../../services/contract/fields.ts";
+import {
+  INGEST_ACTIVITY_TOPIC,
+  MAX_ACTIVITY_DEVICES,
+  PRESENCE_ROOT,
+  presenceEvent,
+} from "../../services/contract/platform.ts";
 import {
   EARLIEST_TS_MS,
   MAX_BATCH_READINGS,
@@ -19,10 +45,12 @@ import {
   CHANNELS,
   DEVICE_ID_PATTERN,
   DEVICE_KINDS,
+  parseDeviceTopic,
   REGISTRY_CHANGED_TOPIC,
   TOPIC_ROOT,
 } from "../../services/contract/topics.ts";
 import { EXCERPT_CHARS } from "../../services/ingest/pipeline.ts";
+import { generateSecret } from "../../services/lib/secrets.ts";
 
 const DOC = readFileSync(new URL("../../docs/contract.md", import.meta.url), "utf8");
 
@@ -68,6 +96,69 @@ function firstTable(text: string): Row[] {
 const code = (cell: string | undefined) => /^`([^`]+)`$/.exec(cell ?? "")?.[1];
 
 const JSON_TYPE: Record<InfluxType, string> = { float: "number", integer: "integer", boolean: "boolean" };
+
+/** Every backticked token of a cell. */
+const codes = (cell: string | undefined) =>
+  [...(cell ?? "").matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
+
+/** The JSON examples (```json blocks) of a section, parsed. */
+function jsonBlocks(text: string): unknown[] {
+  return [...text.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => JSON.parse(m[1] as string));
+}
+
+/** Numbers as the doc writes them: 10 000, not 10000 (but 1000). */
+const thousands = (n: number) => (n < 10_000 ? String(n) : String(n).replace(/\B(?=(\d{3})+(?!\d))/g, " "));
+
+type JsonSchema = {
+  type?: string;
+  const?: unknown;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  format?: string;
+  default?: unknown;
+};
+const jsonSchemaOf = (s: z.ZodType) => z.toJSONSchema(s, { io: "input" }) as JsonSchema;
+
+/** The Required cell of an envelope table: "required", "optional" or "optional (default X)". */
+function requiredCell(s: z.ZodType): string {
+  if (!s.safeParse(undefined).success) return "required";
+  const d = jsonSchemaOf(s).default;
+  return d === undefined ? "optional" : `optional (default ${d})`;
+}
+
+/** The Range cell of an envelope table, from the field's JSON schema. */
+function rangeCell(js: JsonSchema): string {
+  if (js.const !== undefined) return `\`${JSON.stringify(js.const)}\``;
+  if (js.enum) return js.enum.map((v) => `\`${v}\``).join(", ");
+  if (js.minimum !== undefined && js.maximum !== undefined) return `${js.minimum} – ${js.maximum}`;
+  if (js.maxLength !== undefined)
+    return js.minLength === undefined
+      ? `≤ ${js.maxLength} characters`
+      : `${js.minLength} – ${js.maxLength} characters`;
+  return "—";
+}
+
+/** A table of Field | Required | JSON type | Range | Description against a zod object, field by field. */
+function expectEnvelopeTable(rows: Row[], schema: z.ZodObject) {
+  const shape = schema.shape as Record<string, z.ZodType>;
+  expect(rows.map((r) => code(r.Field))).toEqual(Object.keys(shape));
+  for (const r of rows) {
+    const name = code(r.Field) as string;
+    const field = shape[name] as z.ZodType;
+    const js = jsonSchemaOf(field);
+    expect(r.Required, name).toBe(requiredCell(field));
+    expect(r["JSON type"], name).toBe(js.type);
+    expect(r.Range, name).toBe(rangeCell(js));
+    expect(r.Description, name).not.toBe("");
+  }
+}
+
+const CONFIG = commandConfigSchema.parse({});
 
 describe("docs/contract.md: reading fields", () => {
   describe.each(DEVICE_KINDS)("%s", (kind) => {
@@ -167,11 +258,236 @@ describe("docs/contract.md: limits and topics", () => {
   });
 });
 
+describe("docs/contract.md: connecting and the broker's refusals", () => {
+  const refusals = firstTable(section("Broker refusal reasons"));
+  const connack = firstTable(section("CONNACK return codes"));
+  const ACTIONS = ["CONNECT", "PUBLISH", "SUBSCRIBE", "PUBLISH, SUBSCRIBE", "any"];
+
+  it("the refusal table lists exactly BROKER_REASONS, with their meaning and the packet they refuse", () => {
+    expect(refusals.map((r) => code(r.Reason)).sort()).toEqual(Object.keys(BROKER_REASONS).sort());
+    for (const r of refusals) {
+      const reason = code(r.Reason) as BrokerReason;
+      expect(r.Meaning?.replaceAll("`", ""), reason).toBe(BROKER_REASONS[reason]);
+      expect(ACTIONS, reason).toContain(r.Refused);
+    }
+  });
+
+  it("each CONNACK return code lists the CONNECT refusals that get it, and every CONNECT refusal is listed", () => {
+    const listed: string[] = [];
+    for (const row of connack) {
+      const rc = Number.parseInt(code(row.Code) ?? "", 16);
+      for (const reason of codes(row.Reasons)) {
+        expect(BROKER_REASONS, reason).toHaveProperty(reason);
+        expect(connackCode(reason as BrokerReason), reason).toBe(rc);
+        listed.push(reason);
+      }
+    }
+    const atConnect = refusals
+      .filter((r) => r.Refused === "CONNECT" || r.Refused === "any")
+      .map((r) => code(r.Reason) as string);
+    expect(listed.sort()).toEqual(atConnect.sort());
+  });
+
+  it("states the client id limit and the device's topics", () => {
+    expect(section("CONNACK return codes")).toContain(
+      `a client id of 1 to ${MAX_CLIENT_ID_LENGTH} characters`,
+    );
+    const text = section("Publishing and subscribing");
+    for (const ch of [...DEVICE_PUBLISH_CHANNELS, ...DEVICE_SUBSCRIBE_CHANNELS])
+      expect(text).toContain(`**\`${ch}\`**`);
+    expect(text).toContain(`**${MAX_MESSAGE_BYTES / 1024} KiB**`);
+  });
+
+  it("states the secret's length", () => {
+    expect(section("1. Connecting")).toContain(`${generateSecret().length} characters`);
+  });
+});
+
+describe("docs/contract.md: commands and acknowledgements", () => {
+  const commands = deviceCommand.options;
+
+  it.each(commands.map((o) => [o.shape.cmd.value, o] as const))(
+    "%s: every field with its requiredness, default, JSON type and range",
+    (name, schema) => {
+      expectEnvelopeTable(firstTable(section(`\`${name}\``)), schema);
+    },
+  );
+
+  it("the acknowledgement: every field with its requiredness, JSON type and range", () => {
+    expectEnvelopeTable(firstTable(section("Acknowledgement")), commandAck);
+  });
+
+  it("the ack reasons table lists exactly ACK_REASONS, with their meaning", () => {
+    const rows = firstTable(section("Ack reasons"));
+    expect(rows.map((r) => code(r.Code))).toEqual(Object.keys(ACK_REASONS));
+    for (const r of rows) expect(r.Meaning).toBe(ACK_REASONS[code(r.Code) as keyof typeof ACK_REASONS]);
+  });
+
+  it("every example is a valid command or acknowledgement, and every command has one", () => {
+    const examples = jsonBlocks(section("Command examples")) as Record<string, unknown>[];
+    const sent = examples.filter((e) => "cmd" in e);
+    const acks = examples.filter((e) => !("cmd" in e));
+    for (const e of sent) expect(deviceCommand.safeParse(e).error).toBeUndefined();
+    for (const e of acks) expect(commandAck.safeParse(e).error).toBeUndefined();
+    expect(sent.map((e) => e.cmd).sort()).toEqual(commands.map((o) => o.shape.cmd.value).sort());
+    expect(new Set(acks.map((a) => a.status))).toEqual(new Set(commandAck.shape.status.options));
+  });
+
+  it("states the ack timeout the command service waits", () => {
+    expect(section("11. Commands and acknowledgements")).toContain(
+      `${CONFIG.commissioning.ackTimeoutS} s by default (\`COMMISSIONING_ACK_TIMEOUT_S\`)`,
+    );
+  });
+});
+
+describe("docs/contract.md: commissioning checks", () => {
+  const text = section("Commissioning checks");
+  const rows = firstTable(text);
+
+  it("lists every check in the order they run; the streetlight-only ones say so", () => {
+    expect(rows.map((r) => code(r.Check))).toEqual(CHECK_NAMES);
+    const everyKind = checksFor("airquality");
+    expect(checksFor("traffic")).toEqual(everyKind);
+    for (const r of rows) {
+      const name = code(r.Check) as (typeof CHECK_NAMES)[number];
+      expect(r["What the device must do"]?.startsWith("Streetlights:"), name).toBe(!everyKind.includes(name));
+    }
+  });
+
+  it("states the defaults and the test dim's rule", () => {
+    const c = CONFIG.commissioning;
+    expect(text).toContain(
+      `within ${c.connectTimeoutS} s of the start by default, \`COMMISSIONING_CONNECT_TIMEOUT_S\``,
+    );
+    expect(text).toContain(`**${c.readings}** valid readings (\`COMMISSIONING_READINGS\`)`);
+    expect(text).toContain(`a \`dim\` to **${TEST_DIM_PCT} %**`);
+    expect(text).toContain(`one of its next ${TEST_DIM_READINGS} readings`);
+    expect(text).toContain(`\`dim_pct\` within ${DIM_TOLERANCE_PCT} points of ${TEST_DIM_PCT}`);
+    const { min, max } = powerRange(60, TEST_DIM_PCT);
+    const w = (x: number) => Number(x.toFixed(1));
+    expect(text).toContain(`for a 60 W luminaire, ${w(min)} to ${w(max)} W`);
+  });
+});
+
 describe("docs/contract.md: device registration", () => {
+  const text = section("10. Device registration");
+  const rows = firstTable(text);
+  const shape = deviceRegistration.shape as Record<string, z.ZodType>;
+  const example = jsonBlocks(text)[0] as Record<string, unknown>;
+
   it("lists every registration field and every district", () => {
-    const rows = firstTable(section("10. Device registration"));
     expect(rows.map((r) => code(r.Field))).toEqual(Object.keys(deviceRegistration.shape));
     const district = rows.find((r) => code(r.Field) === "district")?.Rule ?? "";
     for (const name of DISTRICT_NAMES) expect(district).toContain(name);
+  });
+
+  it("the example is a valid streetlight registration with every field", () => {
+    expect(deviceRegistration.safeParse(example).error).toBeUndefined();
+    expect(example.kind).toBe("streetlight");
+    expect(Object.keys(example)).toEqual(Object.keys(shape));
+  });
+
+  it.each(Object.keys(shape))("%s: requiredness, type and rule as in the schema", (name) => {
+    const row = rows.find((r) => code(r.Field) === name);
+    const field = shape[name] as z.ZodType;
+    const js = jsonSchemaOf(field);
+    const { [name]: _, ...without } = example;
+    const needed = deviceRegistration.safeParse(without).error?.issues.some((i) => i.path[0] === name);
+    expect(row?.Required).toBe(
+      !field.safeParse(undefined).success ? "required" : needed ? "streetlight: required" : "optional",
+    );
+    expect(row?.Type).toBe(js.type);
+    // The rule's numbers, read as the doc writes them (−90, 86 400).
+    const rule = row?.Rule ?? "";
+    const numbers = (
+      rule
+        .replaceAll("−", "-")
+        .replace(/(\d) (?=\d{3}\b)/g, "$1")
+        .match(/-?\d+(\.\d+)?/g) ?? []
+    ).map(Number);
+    for (const bound of [js.minimum, js.maximum, js.exclusiveMinimum, js.minLength, js.maxLength])
+      if (bound !== undefined) expect(numbers, `${name}: ${bound}`).toContain(bound);
+    if (js.default !== undefined) expect(rule).toContain(`default ${js.default}`);
+    if (js.pattern && js.format === undefined) expect(rule).toContain(`\`${js.pattern}\``);
+    if (js.format === "date") expect(rule).toContain("YYYY-MM-DD");
+    if (name === "kind") for (const k of DEVICE_KINDS) expect(rule).toContain(`\`${k}\``);
+    if (name === "id") expect(rule).toContain(`\`${SERVICE_PREFIX}\``);
+  });
+
+  it("states the bulk limits and points to security.md and the OpenAPI document", () => {
+    expect(text).toContain(`up to **${thousands(MAX_BULK_DEVICES)}** rows`);
+    expect(text).toContain(`up to **${thousands(MAX_BULK_ROTATE)}** devices`);
+    expect(text).toContain("(security.md)");
+    expect(text).toContain("**`/docs`**");
+    expect(text).toContain(`port ${CONFIG.http.port} by default`);
+  });
+
+  it("the credentials table lists every field of the answer, and the example is one", () => {
+    const sec = section("Credentials");
+    expect(firstTable(sec).map((r) => code(r.Field))).toEqual(Object.keys(credentials.shape));
+    const ex = jsonBlocks(sec)[0] as z.infer<typeof credentials>;
+    expect(credentials.safeParse(ex).error).toBeUndefined();
+    expect(ex.secret).toHaveLength(generateSecret().length);
+    expect([ex.client_id, ex.username]).toEqual([ex.id, ex.id]);
+    const channels = (topics: string[]) =>
+      topics.map((t) => {
+        const p = parseDeviceTopic(t);
+        expect(p.ok && p.deviceId, t).toBe(ex.id);
+        return p.ok ? p.channel : undefined;
+      });
+    expect(channels(ex.topics.publish)).toEqual([...DEVICE_PUBLISH_CHANNELS]);
+    expect(channels(ex.topics.subscribe)).toEqual([...DEVICE_SUBSCRIBE_CHANNELS]);
+  });
+
+  it("CSV import: the header names the registration's fields; the example's errors are the schema's", () => {
+    const sec = section("CSV import");
+    // The importer's CSV_COLUMNS (services/command/routes/import.ts) are the registration's fields.
+    expect(sec).toContain(`\`${Object.keys(shape).join(",")}\``);
+    expect(sec).toContain(`up to **${thousands(MAX_BULK_DEVICES)}** rows`);
+    const csv = /```csv\n([\s\S]*?)\n```/.exec(sec)?.[1]?.split("\n") ?? [];
+    const header = (csv[0] ?? "").split(",");
+    const numeric = new Set(
+      Object.keys(shape).filter((f) => /number|integer/.test(jsonSchemaOf(shape[f] as z.ZodType).type ?? "")),
+    );
+    const issues = csv.slice(1).flatMap((line, i) => {
+      const cells = line.split(",");
+      const row = Object.fromEntries(
+        header
+          .map((h, j) => [h, cells[j] ?? ""] as const)
+          .filter(([, c]) => c !== "")
+          .map(([h, c]) => [h, numeric.has(h) && Number.isFinite(Number(c)) ? Number(c) : c]),
+      );
+      return (deviceRegistration.safeParse(row).error?.issues ?? []).map((issue) => ({
+        line: i + 2,
+        id: row.id,
+        field: issue.path.join("."),
+        message: issue.message,
+      }));
+    });
+    const answer = jsonBlocks(sec)[0] as { issues: unknown[] };
+    expect(answer.issues).toEqual(issues);
+  });
+
+  it("the lifecycle table lists DEVICE_STATUSES, the liveness table LIVENESS with its meaning", () => {
+    expect(firstTable(section("Lifecycle")).map((r) => code(r.Status))).toEqual([...DEVICE_STATUSES]);
+    const liveness = firstTable(section("Liveness"));
+    expect(liveness.map((r) => code(r.Liveness))).toEqual(Object.keys(LIVENESS));
+    for (const r of liveness) expect(r.Meaning).toBe(LIVENESS[code(r.Liveness) as keyof typeof LIVENESS]);
+    expect(section("Liveness")).toContain(
+      `\`SILENT_AFTER_INTERVALS\` (${CONFIG.liveness.silentAfterIntervals})`,
+    );
+  });
+});
+
+describe("docs/contract.md: platform topics", () => {
+  const text = section("12. Platform topics (services only)");
+
+  it("lists every platform topic, every presence reason, and a valid presence event", () => {
+    expect(text).toContain(`\`${PRESENCE_ROOT}/{kind}/{deviceId}\``);
+    expect(text).toContain(`\`${INGEST_ACTIVITY_TOPIC}\``);
+    expect(text).toContain(`\`${REGISTRY_CHANGED_TOPIC}\``);
+    expect(text).toContain(`at most ${MAX_ACTIVITY_DEVICES} devices per message`);
+    for (const reason of presenceEvent.shape.reason.unwrap().options) expect(text).toContain(`\`${reason}\``);
+    for (const e of jsonBlocks(text)) expect(presenceEvent.safeParse(e).error).toBeUndefined();
   });
 });
