@@ -135,6 +135,8 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
       clientId: device.id,
       username: creds.username,
       ...(creds.password === undefined ? {} : { password: creds.password }),
+      currentPassword: () =>
+        (typeof deps.credentials === "function" ? deps.credentials() : deps.credentials).password,
       will: { topic: stateTopic, payload: JSON.stringify({ online: false }), qos: 1, retain: true },
     });
     let lastError = "";

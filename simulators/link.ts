@@ -17,6 +17,8 @@ export type LinkOptions = {
   username: string;
   /** The device's secret (issue 3); absent: connect with the id alone (a broker without access control). */
   password?: string;
+  /** Asked before retrying a refused CONNECT: the secret may have been rotated meanwhile (a new one on file). */
+  currentPassword?: () => string | undefined;
   keepaliveS: number;
   reconnectPeriodMs: number;
   connectTimeoutMs: number;
@@ -98,7 +100,10 @@ export const mqttLink: LinkFactory = (opts) => {
         : refusalDelayMs(refusals, opts.refusedRetryMinMs ?? 5000, opts.refusedRetryMaxMs ?? 300_000);
     clearTimeout(retryTimer);
     retryTimer = setTimeout(() => {
-      if (!closed) client.reconnect();
+      if (closed) return;
+      const password = opts.currentPassword?.();
+      if (password !== undefined) client.options.password = password;
+      client.reconnect();
     }, retryInMs);
     for (const fn of refusedHandlers) fn({ code, reason, retryInMs });
   });

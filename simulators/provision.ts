@@ -35,15 +35,27 @@ export type ProvisionDeps = {
 
 export async function provisionFleet(deps: ProvisionDeps): Promise<ProvisionResult> {
   const { api, devices, store, log, retry } = deps;
-  const registered = await registerFleet(api, devices.map(toRegistration), log, {
-    retry,
-    // Shown once: on disk before anything else can go wrong.
-    onCredentials: async (issued) => {
-      if (issued.length === 0) return;
-      store.set(issued);
-      await store.save();
-    },
-  });
+  const register = (list: readonly SimDevice[]) =>
+    registerFleet(api, list.map(toRegistration), log, {
+      retry,
+      // Shown once: on disk before anything else can go wrong.
+      onCredentials: async (issued) => {
+        if (issued.length === 0) return;
+        store.set(issued);
+        await store.save();
+      },
+    });
+  let registered = await register(devices);
+  // An upsert is all or nothing and the registry will not update a decommissioned device: when those are the only
+  // refusals, register the rest without them, as a controller taken off its pole would no longer report.
+  if (!registered.ok && registered.reason === "validation_failed" && registered.rows.length > 0) {
+    const refused = registered.rows.filter((r) => r.message.startsWith("decommissioned"));
+    if (refused.length === registered.rows.length) {
+      const gone = new Set(refused.map((r) => devices[r.index]?.id));
+      log.info({ devices: gone.size }, "decommissioned devices left out of the fleet's registration");
+      registered = await register(devices.filter((d) => !gone.has(d.id)));
+    }
+  }
   if (!registered.ok) return registered;
   const ids = devices.map((d) => d.id);
   const registry = await readRegistry(api, new Set(ids), log, retry);

@@ -153,6 +153,8 @@ export function createDeviceMqtt(opts: DeviceMqttOptions): DeviceMqtt {
         password: opts.password || undefined,
         clean: false,
         reconnectPeriod: 2000,
+        // Keep trying after a refused CONNECT too: the broker answers 0x03 until it has read the access list.
+        reconnectOnConnackError: true,
         connectTimeout: 10_000,
       });
       client = c;

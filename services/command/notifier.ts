@@ -24,6 +24,8 @@ export function createMqttNotifier(opts: NotifierOptions, latest: Latest, log: L
     username: opts.username,
     password: opts.password,
     reconnectPeriod: 2000,
+    // Keep trying after a refused CONNECT too: the broker answers 0x03 until it has read the access list.
+    reconnectOnConnackError: true,
     connectTimeout: 5000,
   });
   let warned = false;

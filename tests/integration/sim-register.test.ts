@@ -1,133 +1,281 @@
-// registerFleet against a tiny recording HTTP server standing in for the command service (a test double for a
-// peer; the real POST /v1/devices/bulk endpoint is tested with the command service's own tests).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+// registerFleet against the real command service: buildApp (services/command/app.ts) over a real registry
+// (SQLite in a temp dir), its tokens provisioned from the token file `npm start` makes, listening on a free
+// port. Each test has its own service; hooks on it only record what arrived and what it answered.
+// The service's faults are real ones: not listening yet, and a registry whose write lock another connection
+// holds beyond the service's busy timeout (5 s, services/registry/store.ts), which the service answers 500.
+import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { Registry as Metrics } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import type { DeviceRegistration } from "../../services/contract/devices.ts";
+import { pickPort } from "../../scripts/platform/processes.ts";
+import { buildApp } from "../../services/command/app.ts";
+import { provisionTokens } from "../../services/command/auth/token-file.ts";
+import { ensureLocalSecrets } from "../../services/command/bootstrap-secrets.ts";
+import { commandConfigSchema } from "../../services/command/config.ts";
+import { refusalMessage } from "../../services/command/routes/devices.ts";
+import { type DeviceRegistration, deviceRegistration } from "../../services/contract/devices.ts";
 import { silentLogger } from "../../services/lib/log.ts";
+import { generateSecret, hashSecret, verifySecret } from "../../services/lib/secrets.ts";
+import { openRegistry, type Registry } from "../../services/registry/registry.ts";
+import { createApi } from "../../simulators/api.ts";
 import { planFleet, toRegistration } from "../../simulators/plan.ts";
 import { registerFleet } from "../../simulators/register.ts";
 
-type Handler = (body: { devices: DeviceRegistration[]; mode: string }, res: ServerResponse) => void;
-const servers: Server[] = [];
+type Arrived = { method: string; path: string; contentType?: string; auth?: string; body?: unknown };
 
-async function listen(
-  handler: Handler,
-  port = 0,
-): Promise<{ url: string; bodies: { devices: DeviceRegistration[]; mode: string }[] }> {
-  const bodies: { devices: DeviceRegistration[]; mode: string }[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    let text = "";
-    req.on("data", (c: Buffer) => {
-      text += c.toString();
-    });
-    req.on("end", () => {
-      expect(req.method).toBe("POST");
-      expect(req.url).toBe("/v1/devices/bulk");
-      expect(req.headers["content-type"]).toBe("application/json");
-      const body = JSON.parse(text);
-      bodies.push(body);
-      handler(body, res);
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, bodies };
-}
-
-const reply = (res: ServerResponse, status: number, body: unknown) => {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
+type CommandService = {
+  readonly url: string;
+  dbPath: string;
+  registry: Registry;
+  /** The simulator's API token (`simulator.token`, role engineer), as `npm start` makes it. */
+  token: string;
+  /** Every request that reached the service, with its JSON body as sent (before validation). */
+  arrived: Arrived[];
+  answered: { path: string; status: number }[];
+  listen(port?: number): Promise<void>;
+  /** An API call as the local engineer. */
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  close(): Promise<void>;
 };
 
+const services: CommandService[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  await Promise.all(services.splice(0).map((s) => s.close()));
 });
+
+/** The service built over its own registry and token file, not listening yet. */
+function createCommandService(): CommandService {
+  const dir = mkdtempSync(join(tmpdir(), "sim-register-"));
+  const secrets = ensureLocalSecrets(join(dir, "secrets"));
+  const dbPath = join(dir, "registry.sqlite");
+  const registry = openRegistry(dbPath);
+  provisionTokens(registry.tokens, secrets.tokenFile, silentLogger());
+  const app = buildApp({
+    registry,
+    config: commandConfigSchema.parse({ mqtt: { url: "mqtt://127.0.0.1:1883" } }),
+    log: silentLogger(),
+    metrics: new Metrics(),
+  });
+  const arrived: Arrived[] = [];
+  const answered: { path: string; status: number }[] = [];
+  const pathOf = (url: string) => url.split("?")[0] as string;
+  app.addHook("onRequest", async (req) => {
+    arrived.push({
+      method: req.method,
+      path: pathOf(req.url),
+      contentType: req.headers["content-type"],
+      auth: req.headers.authorization,
+    });
+  });
+  app.addHook("preValidation", async (req) => {
+    const entry = arrived.findLast((a) => a.path === pathOf(req.url));
+    if (entry) entry.body = req.body;
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    answered.push({ path: pathOf(req.url), status: reply.statusCode });
+  });
+  let url = "";
+  const service: CommandService = {
+    get url() {
+      return url;
+    },
+    dbPath,
+    registry,
+    token: secrets.token("simulator"),
+    arrived,
+    answered,
+    async listen(port = 0) {
+      await app.listen({ host: "127.0.0.1", port });
+      url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    },
+    async call(method, path, body) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${secrets.token("engineer")}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: await res.json() };
+    },
+    async close() {
+      await app.close();
+      registry.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  services.push(service);
+  return service;
+}
+
+async function startCommandService(): Promise<CommandService> {
+  const service = createCommandService();
+  await service.listen();
+  return service;
+}
+
+/** Whether `secret` is the device's live credential in the registry (scrypt hash). */
+async function isLiveSecret(registry: Registry, id: string, secret: string): Promise<boolean> {
+  const row = registry.db
+    .prepare(
+      `SELECT c.secret_hash FROM devices d JOIN device_credentials c
+         ON c.device_id = d.id AND c.generation = d.credential_generation AND c.revoked_at IS NULL
+        WHERE d.id = ?`,
+    )
+    .get(id) as { secret_hash: string } | undefined;
+  return row !== undefined && (await verifySecret(secret, row.secret_hash));
+}
 
 const registrations = (n: number) =>
   planFleet({ seed: "reg", streetlights: n, airquality: 0, traffic: 0, intervalS: 10, idPrefix: "r" }).map(
     toRegistration,
   );
+const api = (url: string, token: string) => createApi({ url, token, log: silentLogger() });
+const bulkRequests = (s: CommandService, from = 0) =>
+  s.arrived.slice(from).filter((a) => a.path === "/v1/devices/bulk");
 
 describe("registerFleet", () => {
-  it("upserts the fleet in chunks of at most 1000 and sums the answers", async () => {
-    const { url, bodies } = await listen((body, res) =>
-      reply(res, 200, { created: body.devices.length, updated: 0 }),
-    );
-    const devices = registrations(2500);
-    const result = await registerFleet(url, devices, silentLogger());
-    expect(result).toEqual({ ok: true, created: 2500, updated: 0, requests: 3 });
-    expect(bodies.map((b) => b.devices.length)).toEqual([1000, 1000, 500]);
-    expect(bodies.every((b) => b.mode === "upsert")).toBe(true);
-    expect(bodies.flatMap((b) => b.devices)).toEqual(devices);
+  it("upserts the fleet in chunks of at most 1000 with the API token, keeping the new devices' secrets", async () => {
+    const svc = await startCommandService();
+    // 1005 devices: one full chunk and a rest. The registry already knew the first 990 (imported earlier,
+    // reporting every minute): the upsert updates them and brings no credentials for them. They are written
+    // through the registry's own store with one throwaway hash, which spares the service 990 scrypt hashes
+    // (~20 s on two cores); the 15 new ones get theirs from the API.
+    const devices = registrations(1005);
+    const hash = await hashSecret(generateSecret());
+    const known = devices.slice(0, 990).map((d) => ({
+      device: deviceRegistration.parse({ ...d, report_interval_s: 60 }),
+      secretHash: hash,
+    }));
+    expect(svc.registry.lifecycle.register(known, "create", "local-engineer").ok).toBe(true);
+    const from = svc.arrived.length;
+    const seen: number[] = [];
+    const result = await registerFleet(api(svc.url, svc.token), devices, silentLogger(), {
+      onCredentials: (c) => {
+        seen.push(c.length);
+      },
+    });
+    if (!result.ok) expect.fail(result.reason);
+    expect(result).toMatchObject({ created: 15, updated: 990, requests: 2 });
+    expect(result.credentials.map((c) => c.id)).toEqual(devices.slice(990).map((d) => d.id));
+    const first = result.credentials[0];
+    expect(first).toEqual({ id: devices[990]?.id, secret: expect.any(String), generation: 1 });
+    expect(await isLiveSecret(svc.registry, first?.id ?? "", first?.secret ?? "")).toBe(true);
+    expect(seen).toEqual([10, 5]);
+    expect(svc.registry.devices.count()).toBe(1005);
+    expect(svc.registry.devices.get(devices[0]?.id ?? "")?.report_interval_s).toBe(10);
+
+    const sent = bulkRequests(svc, from);
+    expect(sent.map((a) => (a.body as { devices: unknown[] }).devices.length)).toEqual([1000, 5]);
+    expect(sent.every((a) => (a.body as { mode: string }).mode === "upsert")).toBe(true);
+    expect(sent.flatMap((a) => (a.body as { devices: DeviceRegistration[] }).devices)).toEqual(devices);
+    for (const a of sent)
+      expect(a).toMatchObject({
+        method: "POST",
+        contentType: "application/json",
+        auth: `Bearer ${svc.token}`,
+      });
   });
 
-  it("retries with backoff while the service is not up yet, and on 503", async () => {
-    // Reserve a free port, leave it closed for a while, then start the service on it.
-    const probe = await listen(() => {});
-    const port = Number(new URL(probe.url).port);
-    await new Promise((resolve) => servers.pop()?.close(resolve));
-    let answered = 0;
-    setTimeout(() => {
-      void listen((body, res) => {
-        answered++;
-        if (answered === 1) reply(res, 503, { error: "starting" });
-        else reply(res, 200, { created: 0, updated: body.devices.length });
-      }, port);
-    }, 600);
-    const started = Date.now();
-    const result = await registerFleet(`http://127.0.0.1:${port}`, registrations(3), silentLogger(), {
-      initialBackoffMs: 100,
-      maxBackoffMs: 400,
-      retryForMs: 10_000,
-    });
-    expect(result).toMatchObject({ ok: true, created: 0, updated: 3 });
-    expect(answered).toBe(2);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+  it("retries with backoff while the service is not up yet, and on a 5xx", async () => {
+    // The service starts 600 ms late on a port chosen beforehand, and meanwhile another connection holds its
+    // registry's write lock (a sqlite3 shell left in a transaction, say): its first answer is a 500 after its
+    // 5 s busy timeout (services/registry/store.ts). The lock is let go once that 500 has gone out.
+    const port = await pickPort(0);
+    const svc = createCommandService();
+    const holder = new DatabaseSync(svc.dbPath);
+    holder.exec("BEGIN IMMEDIATE");
+    let locked = true;
+    const release = setInterval(() => {
+      if (locked && svc.answered.some((a) => a.status === 500)) {
+        holder.exec("ROLLBACK");
+        locked = false;
+      }
+    }, 10);
+    setTimeout(() => void svc.listen(port), 600);
+    try {
+      const started = Date.now();
+      const result = await registerFleet(
+        api(`http://127.0.0.1:${port}`, svc.token),
+        registrations(3),
+        silentLogger(),
+        { retry: { initialBackoffMs: 100, maxBackoffMs: 400, forMs: 30_000 } },
+      );
+      expect(result).toMatchObject({ ok: true, created: 3, updated: 0 });
+      if (result.ok) expect(result.credentials).toHaveLength(3);
+      expect(svc.answered.filter((a) => a.path === "/v1/devices/bulk").map((a) => a.status)).toEqual([
+        500, 200,
+      ]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    } finally {
+      clearInterval(release);
+      holder.close();
+    }
   });
 
   it("gives up as a value when the service stays unreachable", async () => {
-    const probe = await listen(() => {});
-    await new Promise((resolve) => servers.pop()?.close(resolve));
-    const result = await registerFleet(probe.url, registrations(1), silentLogger(), {
-      initialBackoffMs: 50,
-      retryForMs: 300,
-    });
+    const port = await pickPort(0); // free, and nobody listens on it
+    const result = await registerFleet(
+      api(`http://127.0.0.1:${port}/`, "cst_x"),
+      registrations(1),
+      silentLogger(),
+      {
+        retry: { initialBackoffMs: 50, forMs: 300 },
+      },
+    );
     expect(result).toMatchObject({ ok: false, reason: "unreachable" });
   });
 
-  it("returns the registry's validation rows with indexes into the whole fleet", async () => {
-    const { url } = await listen((_body, res) =>
-      reply(res, 400, {
-        error: "validation_failed",
-        rows: [{ index: 3, field: "district", message: "unknown" }],
-      }),
+  it("returns the registry's per-row issues with indexes into the whole fleet; nothing of that chunk is written", async () => {
+    const svc = await startCommandService();
+    const devices = registrations(15);
+    const retired = devices[13] as DeviceRegistration;
+    // The city retired row 13's id: the registry refuses to register it again.
+    expect((await svc.call("POST", "/v1/devices/bulk", { devices: [retired], mode: "create" })).status).toBe(
+      200,
     );
-    const result = await registerFleet(url, registrations(1500), silentLogger());
+    expect(
+      (await svc.call("POST", `/v1/devices/${retired.id}/decommission`, { reason: "pole removed" })).status,
+    ).toBe(200);
+    // Chunks of 10 (registerFleet's option) keep the hashing cheap; the arithmetic is that of chunks of 1000.
+    const result = await registerFleet(api(svc.url, svc.token), devices, silentLogger(), { chunkSize: 10 });
     expect(result).toEqual({
       ok: false,
       reason: "validation_failed",
-      detail: "rejected by the registry",
-      rows: [{ index: 3, field: "district", message: "unknown" }],
+      detail: expect.stringMatching(/^rejected by the registry: /),
+      rows: [
+        { index: 13, field: "id", message: refusalMessage({ id: retired.id, reason: "decommissioned" }) },
+      ],
     });
+    // The first chunk was registered; the refused one is all or nothing.
+    expect(devices.slice(0, 10).every((d) => svc.registry.devices.get(d.id)?.status === "registered")).toBe(
+      true,
+    );
+    expect(devices.slice(10).filter((d) => svc.registry.devices.get(d.id))).toEqual([retired]);
   });
 
   it("checks the contract before sending anything", async () => {
-    const { url, bodies } = await listen((_b, res) => reply(res, 200, { created: 0, updated: 0 }));
+    const svc = await startCommandService();
     const bad = [...registrations(2), { ...registrations(1)[0], district: "Atlantis" } as DeviceRegistration];
-    const result = await registerFleet(url, bad, silentLogger());
+    const result = await registerFleet(api(svc.url, svc.token), bad, silentLogger());
     expect(result).toMatchObject({
       ok: false,
       reason: "validation_failed",
       rows: [{ index: 2, field: "district" }],
     });
-    expect(bodies).toHaveLength(0);
+    expect(svc.arrived).toHaveLength(0);
   });
 
-  it("does not retry a client error", async () => {
-    const { url, bodies } = await listen((_b, res) => reply(res, 401, { error: "unauthorized" }));
-    const result = await registerFleet(url, registrations(1), silentLogger());
-    expect(result).toMatchObject({ ok: false, reason: "http_error", status: 401 });
-    expect(bodies).toHaveLength(1);
+  it("does not retry a refused token", async () => {
+    const svc = await startCommandService();
+    const result = await registerFleet(api(svc.url, ""), registrations(1), silentLogger());
+    expect(result).toMatchObject({ ok: false, reason: "http_error", status: 401, error: "unauthorized" });
+    expect(bulkRequests(svc)).toHaveLength(1);
+    expect(bulkRequests(svc)[0]?.auth).toBeUndefined();
+    expect(svc.registry.devices.count()).toBe(0);
   });
 });
