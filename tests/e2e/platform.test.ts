@@ -22,7 +22,7 @@ afterAll(() => {
 
 describe("npm start", () => {
   it("runs InfluxDB, broker, registry, ingest and a commissioned demo fleet; readings land; Ctrl-C stops it all", async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, SIM_INTERVAL_S: "2", LOG_LEVEL: "info" };
+    const env: NodeJS.ProcessEnv = { ...process.env, SIM_INTERVAL_S: "5", LOG_LEVEL: "info" };
     delete env.INFLUX_URL; // as on a fresh machine: the platform starts its own influxd
     proc = spawn(
       process.execPath,
@@ -92,7 +92,19 @@ describe("npm start", () => {
       async () => (await devices("&status=commissioned")).length === 20,
       180_000,
       "20 commissioned devices",
-    );
+    ).catch(async (err: Error) => {
+      // Say which devices are not commissioned, and why (their latest run's failed checks).
+      const lagging = (await devices()).filter((d) => d.status !== "commissioned");
+      const why = await Promise.all(
+        lagging.map(async (d) => {
+          const res = await fetch(`${commandUrl}/v1/devices/${d.id}/commissioning`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          return `${d.id} ${d.status}: ${res.status} ${(await res.text()).slice(0, 600)}`;
+        }),
+      );
+      throw new Error(`${err.message}\n${why.join("\n")}`);
+    });
     const districts = await influx.query("SHOW TAG VALUES FROM streetlight WITH KEY = district");
     expect(districts[0]?.values.length).toBeGreaterThan(0);
     // The status line reports what landed.

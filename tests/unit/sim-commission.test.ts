@@ -26,9 +26,10 @@ const fail = (status: number, error: string): ApiAnswer => ({
 /** A scripted command service: each run finishes `doneAfterMs` after it started, passed unless listed. */
 function fakeApi(
   clock: { now(): number },
-  opts: { doneAfterMs: number; failing?: string[]; busy?: string[] },
+  opts: { doneAfterMs: number; failing?: string[]; failingOnce?: string[]; busy?: string[] },
 ) {
   const started = new Map<string, number>();
+  const runs = new Map<string, number>();
   const calls: { at: number; req: ApiRequest }[] = [];
   const api: Api = {
     url: "http://fake",
@@ -39,7 +40,11 @@ function fakeApi(
         const issues = body.ids
           .filter((id) => id.startsWith("x"))
           .map((id) => ({ id, message: "device is decommissioned" }));
-        for (const id of body.ids) if (!id.startsWith("x")) started.set(id, clock.now());
+        for (const id of body.ids) {
+          if (id.startsWith("x")) continue;
+          started.set(id, clock.now());
+          runs.set(id, (runs.get(id) ?? 0) + 1);
+        }
         for (const id of opts.busy ?? []) issues.push({ id, message: "a run is in progress" });
         return ok({ started: body.ids.filter((id) => !id.startsWith("x")), issues });
       }
@@ -49,7 +54,7 @@ function fakeApi(
         const t = started.get(id);
         if (t === undefined) return fail(404, "not_found");
         if (clock.now() - t < opts.doneAfterMs) return ok({ status: "running", checks: [] });
-        const failed = opts.failing?.includes(id);
+        const failed = opts.failing?.includes(id) || (opts.failingOnce?.includes(id) && runs.get(id) === 1);
         return ok({
           status: failed ? "failed" : "passed",
           checks: [
@@ -115,6 +120,19 @@ describe("demo commissioning", () => {
     const signOff = calls.find((c) => c.req.path === "/v1/commissioning/sign-off");
     expect(signOff?.req.body).toEqual({ ids: ["d1", "d2", "d4"], note: "demo fleet" });
     expect(calls[0]?.req).toMatchObject({ method: "POST", path: "/v1/commissioning", body: { ids } });
+  });
+
+  it("runs a failed commissioning again, up to three runs a device", async () => {
+    const clock = createFakeClock(0);
+    const { api, calls } = fakeApi(clock, { doneAfterMs: 10_000, failing: ["d2"], failingOnce: ["d1"] });
+    const summary = await drive(
+      clock,
+      commissionFleet(api, ["d1", "d2", "d3"], silentLogger(), options(clock)),
+    );
+    expect(summary.commissioned.sort()).toEqual(["d1", "d3"]);
+    expect(summary.failed.map((f) => f.id)).toEqual(["d2"]);
+    const starts = calls.filter((c) => c.req.path === "/v1/commissioning").map((c) => c.req.body);
+    expect(starts).toEqual([{ ids: ["d1", "d2", "d3"] }, { ids: ["d1", "d2"] }, { ids: ["d2"] }]);
   });
 
   it("paces its polls: at most maxRequestsPerS, each device at most every pollIntervalMs", async () => {
