@@ -15,8 +15,15 @@ const dataDir = mkdtempSync(join(tmpdir(), "platform-e2e-"));
 let proc: ChildProcess | undefined;
 let out = "";
 
-afterAll(() => {
-  if (proc && proc.exitCode === null) proc.kill("SIGKILL");
+afterAll(async () => {
+  // After a failure the platform is still up: Ctrl-C first, so that it stops its services (each in its own
+  // process group) and InfluxDB; SIGKILL only if that hangs, which would leave them behind.
+  if (proc && proc.exitCode === null && proc.signalCode === null) {
+    const exited = new Promise((r) => proc?.once("exit", r));
+    proc.kill("SIGINT");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000))]);
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+  }
   rmSync(dataDir, { recursive: true, force: true });
 });
 
