@@ -1,7 +1,7 @@
 // The authenticated clients, by principal: revocation and presence.
 //   Revocation: when the access feed says a principal is no longer allowed, has a new credential generation, or
 //   is gone, its clients are closed at once (the issue: "refused at once, also if already connected").
-//   Presence: for devices, a presence event (contract/platform.ts, QoS 1, not retained) once the CONNACK is sent
+//   Presence: for devices, a presence event (contract/platform.ts, QoS 1, retained) once the CONNACK is sent
 //   and when the connection ends, with why it ended, as far as aedes lets us tell:
 //     disconnect         the client sent DISCONNECT [MQTT-3.14.4]
 //     keepalive_timeout  nothing within 1.5 × keep alive [MQTT-3.1.2-24]

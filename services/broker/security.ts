@@ -66,7 +66,7 @@ export function createSecurity(deps: {
       new Promise<void>((resolve, reject) => {
         if (!aedes || aedes.closed) return resolve();
         // Presence is the broker's own message: it goes straight to routing, past the client policy.
-        aedes.publish({ cmd: "publish", topic, payload, qos: 1, retain: false, dup: false }, (err) =>
+        aedes.publish({ cmd: "publish", topic, payload, qos: 1, retain: true, dup: false }, (err) =>
           err ? reject(err) : resolve(),
         );
       }),

@@ -1,5 +1,5 @@
 // Platform-internal MQTT topics (services only; devices may neither publish nor subscribe here).
-//   platform/v1/registry/changed              command service → caches   {"latest": n}
+//   platform/v1/registry/changed              command service → caches   {"latest": n, "access_latest": m}
 //   platform/v1/presence/{kind}/{deviceId}    broker → command service   a device connected or went away
 //   platform/v1/ingest/activity               ingest → command service   per-device reading activity, every few s
 import { z } from "zod";
@@ -14,7 +14,9 @@ export function presenceTopic(kind: DeviceKind, deviceId: string): string {
 }
 
 /**
- * Published by the broker (QoS 1, not retained) when a device's authenticated connection opens or closes.
+ * Published by the broker (QoS 1, retained: the latest event per device, so a command service that subscribes
+ * after devices connected — a first start, a new session — learns who is online at once) when a device's
+ * authenticated connection opens or closes.
  * Unlike the device's own retained `state`, it cannot be forged by a device and also reports refusals of
  * a live session (revoked credentials, takeover by a new connection with the same id).
  */
@@ -47,7 +49,7 @@ export const deviceActivity = z.object({
 });
 export type DeviceActivity = z.infer<typeof deviceActivity>;
 
-/** Published by the ingest (QoS 1) every few seconds for devices it heard from, ≤ 5000 devices per message. */
+/** Published by the ingest (QoS 0: the next digest carries on) every few seconds for devices it heard from, ≤ 5000 devices per message. */
 export const activityDigest = z.object({
   at: z.number(),
   devices: z.array(deviceActivity),

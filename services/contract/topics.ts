@@ -1,8 +1,8 @@
 // MQTT topics of the wire contract (plain MQTT 3.1.1). See docs/contract.md.
 //   city/v1/{kind}/{deviceId}/telemetry  device → platform, QoS 1, one reading or an array of ≤ 500
 //   city/v1/{kind}/{deviceId}/state      device → platform, retained, {"online":true|false} (last will)
-//   city/v1/{kind}/{deviceId}/cmd        platform → device (commands, later issues)
-//   city/v1/{kind}/{deviceId}/ack        device → platform (command acks, later issues)
+//   city/v1/{kind}/{deviceId}/cmd        platform → device, QoS 1, commands (contract/commands.ts)
+//   city/v1/{kind}/{deviceId}/ack        device → platform, QoS 1, command acks
 export const TOPIC_ROOT = "city/v1";
 export const DEVICE_KINDS = ["streetlight", "airquality", "traffic"] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];

@@ -109,6 +109,23 @@ describe("MQTT access control", () => {
     await eventually(async () => seen.includes('{"online":false}'), 5000, "the last will");
   });
 
+  it("keeps each device's latest presence retained, so a late subscriber learns who is online", async () => {
+    await asDevice(attacker);
+    const late = await connect({
+      clientId: `svc-command-late-${id}`,
+      username: "svc-command",
+      password: stack.token("svc-command"),
+    });
+    const seen: { online: boolean; id: string }[] = [];
+    late.on("message", (_t, payload) => seen.push(JSON.parse(payload.toString())));
+    await late.subscribeAsync(`platform/v1/presence/streetlight/${attacker}`, { qos: 1 });
+    await eventually(
+      async () => seen.some((e) => e.id === attacker && e.online),
+      5000,
+      "the retained presence",
+    );
+  });
+
   it("cuts a device whose credentials are revoked mid-session, and refuses it afterwards", async () => {
     const c = await asDevice(revoked);
     const gone = closed(c);
