@@ -10,16 +10,17 @@ import { countOf, eventually, type Stack, startStack } from "./harness/stack.ts"
 
 const server = inject("influx");
 const id = randomUUID().slice(0, 6);
-const [victim, attacker, rotating, revoked, decommissioned, replaced] = streetlights(`sl-${id}`, 6).map(
-  (d) => d.id,
-) as [string, string, string, string, string, string];
+const [victim, attacker, rotating, revoked, decommissioned, replaced, present] = streetlights(
+  `sl-${id}`,
+  7,
+).map((d) => d.id) as [string, string, string, string, string, string, string];
 let stack: Stack;
 const opened: MqttClient[] = [];
 
 beforeAll(async () => {
   stack = await startStack({ ...server, bucket: `t_security_${id}` });
   await stack.influx.ensureDatabase();
-  await stack.register(streetlights(`sl-${id}`, 6));
+  await stack.register(streetlights(`sl-${id}`, 7));
 });
 afterAll(async () => {
   await Promise.all(opened.map((c) => c.endAsync(true)));
@@ -110,20 +111,21 @@ describe("MQTT access control", () => {
   });
 
   it("keeps each device's latest presence retained, so a late subscriber learns who is online", async () => {
-    await asDevice(attacker);
+    // A device nothing else in this file connects as, so no live event can arrive after the subscription: only a
+    // retained one can, and the broker marks exactly those with RETAIN on delivery [MQTT-3.3.1-8, -9].
+    await asDevice(present);
     const late = await connect({
       clientId: `svc-command-late-${id}`,
       username: "svc-command",
       password: stack.token("svc-command"),
     });
-    const seen: { online: boolean; id: string }[] = [];
-    late.on("message", (_t, payload) => seen.push(JSON.parse(payload.toString())));
-    await late.subscribeAsync(`platform/v1/presence/streetlight/${attacker}`, { qos: 1 });
-    await eventually(
-      async () => seen.some((e) => e.id === attacker && e.online),
-      5000,
-      "the retained presence",
+    const seen: { id: string; online: boolean; retain: boolean }[] = [];
+    late.on("message", (_t, payload, packet) =>
+      seen.push({ ...JSON.parse(payload.toString()), retain: packet.retain }),
     );
+    await late.subscribeAsync(`platform/v1/presence/streetlight/${present}`, { qos: 1 });
+    await eventually(async () => seen.length > 0, 5000, "the retained presence");
+    expect(seen).toEqual([expect.objectContaining({ id: present, online: true, retain: true })]);
   });
 
   it("cuts a device whose credentials are revoked mid-session, and refuses it afterwards", async () => {
