@@ -128,15 +128,15 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
     truth.generated();
   }
 
+  const credentialsOf = (): Credentials =>
+    typeof deps.credentials === "function" ? deps.credentials() : deps.credentials;
+
   function openLink(): Link {
-    const creds = typeof deps.credentials === "function" ? deps.credentials() : deps.credentials;
     const l = deps.link({
       ...deps.linkOptions,
       clientId: device.id,
-      username: creds.username,
-      ...(creds.password === undefined ? {} : { password: creds.password }),
-      currentPassword: () =>
-        (typeof deps.credentials === "function" ? deps.credentials() : deps.credentials).password,
+      username: credentialsOf().username,
+      password: () => credentialsOf().password,
       will: { topic: stateTopic, payload: JSON.stringify({ online: false }), qos: 1, retain: true },
     });
     let lastError = "";

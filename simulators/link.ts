@@ -15,10 +15,12 @@ export type LinkOptions = {
   url: string;
   clientId: string;
   username: string;
-  /** The device's secret (issue 3); absent: connect with the id alone (a broker without access control). */
-  password?: string;
-  /** Asked before retrying a refused CONNECT: the secret may have been rotated meanwhile (a new one on file). */
-  currentPassword?: () => string | undefined;
+  /**
+   * The device's secret (issue 3), asked before every CONNECT (the first, mqtt.js's own reconnects and the retries
+   * after a refusal): it may have been rotated meanwhile (a new one on file). Undefined: connect with the id alone
+   * (a broker without access control).
+   */
+  password?: () => string | undefined;
   keepaliveS: number;
   reconnectPeriodMs: number;
   connectTimeoutMs: number;
@@ -64,10 +66,11 @@ export function refusalDelayMs(n: number, minMs: number, maxMs: number, rnd = Ma
 }
 
 export const mqttLink: LinkFactory = (opts) => {
+  const password = opts.password?.();
   const client = connect(opts.url, {
     clientId: opts.clientId,
     username: opts.username,
-    ...(opts.password === undefined ? {} : { password: opts.password }),
+    ...(password === undefined ? {} : { password }),
     protocolVersion: 4,
     clean: true,
     keepalive: opts.keepaliveS,
@@ -89,6 +92,12 @@ export const mqttLink: LinkFactory = (opts) => {
   client.on("connect", () => {
     refusals = 0;
   });
+  // mqtt.js emits 'reconnect' before it builds the CONNECT from client.options, on both its own reconnects and
+  // client.reconnect(): the one place to hand it the current secret.
+  client.on("reconnect", () => {
+    const current = opts.password?.();
+    if (current !== undefined) client.options.password = current;
+  });
   client.on("error", (err) => {
     const code = (err as ErrorWithReasonCode).code;
     const reason = typeof code === "number" ? CONNACK_REFUSALS[code] : undefined;
@@ -100,10 +109,7 @@ export const mqttLink: LinkFactory = (opts) => {
         : refusalDelayMs(refusals, opts.refusedRetryMinMs ?? 5000, opts.refusedRetryMaxMs ?? 300_000);
     clearTimeout(retryTimer);
     retryTimer = setTimeout(() => {
-      if (closed) return;
-      const password = opts.currentPassword?.();
-      if (password !== undefined) client.options.password = password;
-      client.reconnect();
+      if (!closed) client.reconnect();
     }, retryInMs);
     for (const fn of refusedHandlers) fn({ code, reason, retryInMs });
   });
