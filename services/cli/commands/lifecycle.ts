@@ -7,36 +7,27 @@ import { type Command, devicePath, EXIT, failure } from "../context.ts";
 import { formatDeviceLine } from "../format/device.ts";
 import { fields } from "../format/table.ts";
 import { localDateTime } from "../format/time.ts";
-import { handOver, openSecretOut } from "./shared.ts";
-
-const secretOut = {
-  type: "string",
-  value: "<file>",
-  description: "write the new credentials (JSON, mode 0600) to this new file instead of the screen",
-} as const;
+import { issueCredentials, SECRET_OUT_OPTION } from "./shared.ts";
 
 const rotate: Command = {
   name: "rotate",
   summary: "issue a new secret; the old one stops working at once",
   positionals: ["ID"],
-  options: { "secret-out": secretOut },
-  async run(ctx, { values, positionals }) {
-    const file = openSecretOut(ctx, str(values, "secret-out"));
-    if (file === "failed") return EXIT.failed;
-    const res = await ctx.api.request<{ credentials: Credentials }>(
-      "POST",
-      devicePath(positionals[0] as string, "/credentials"),
-    );
-    if (res.kind !== "ok") {
-      file?.discard();
-      return failure(ctx, res);
-    }
-    ctx.io.out(
-      `Rotated: generation ${res.body.credentials.generation} is live, the previous secret is revoked.`,
-    );
-    handOver(ctx, res.body.credentials, file);
-    return EXIT.ok;
-  },
+  options: { "secret-out": SECRET_OUT_OPTION },
+  run: (ctx, { values, positionals }) =>
+    issueCredentials(
+      ctx,
+      str(values, "secret-out"),
+      () =>
+        ctx.api.request<{ credentials: Credentials }>(
+          "POST",
+          devicePath(positionals[0] as string, "/credentials"),
+        ),
+      {
+        before: (b) =>
+          `Rotated: generation ${b.credentials.generation} is live, the previous secret is revoked.`,
+      },
+    ),
 };
 
 const replace: Command = {
@@ -46,27 +37,24 @@ const replace: Command = {
   options: {
     serial: { type: "string", value: "<serial>", description: "the new controller's serial" },
     note: { type: "string", value: "<text>", description: "why (kept in the device's history)" },
-    "secret-out": secretOut,
+    "secret-out": SECRET_OUT_OPTION,
   },
-  async run(ctx, { values, positionals }) {
-    const file = openSecretOut(ctx, str(values, "secret-out"));
-    if (file === "failed") return EXIT.failed;
-    const res = await ctx.api.request<{ device: DeviceRecord; credentials: Credentials }>(
-      "POST",
-      devicePath(positionals[0] as string, "/replace"),
-      { body: { serial: str(values, "serial"), note: str(values, "note") } },
-    );
-    if (res.kind !== "ok") {
-      file?.discard();
-      return failure(ctx, res);
-    }
-    ctx.io.out(
-      `Replaced: ${formatDeviceLine(res.body.device)}. The old controller's secret no longer works.`,
-    );
-    handOver(ctx, res.body.credentials, file);
-    ctx.io.out(`Next: ${ctx.invocation} commission ${res.body.device.id}`);
-    return EXIT.ok;
-  },
+  run: (ctx, { values, positionals }) =>
+    issueCredentials(
+      ctx,
+      str(values, "secret-out"),
+      () =>
+        ctx.api.request<{ device: DeviceRecord; credentials: Credentials }>(
+          "POST",
+          devicePath(positionals[0] as string, "/replace"),
+          { body: { serial: str(values, "serial"), note: str(values, "note") } },
+        ),
+      {
+        before: (b) =>
+          `Replaced: ${formatDeviceLine(b.device)}. The old controller's secret no longer works.`,
+        after: (b) => `Next: ${ctx.invocation} commission ${b.device.id}`,
+      },
+    ),
 };
 
 const decommission: Command = {

@@ -10,7 +10,13 @@ import { formatRefusal, formatRowErrors } from "../format/errors.ts";
 import { plural } from "../format/table.ts";
 import { localDate } from "../format/time.ts";
 import { credentialsCsv } from "../secrets-file.ts";
-import { DEVICE_FIELD_OPTIONS, deviceFields, handOver, openSecretOut } from "./shared.ts";
+import {
+  DEVICE_FIELD_OPTIONS,
+  deviceFields,
+  issueCredentials,
+  openSecretOut,
+  SECRET_OUT_OPTION,
+} from "./shared.ts";
 
 const required = (o: OptionSpec): OptionSpec => ({ ...o, required: true });
 
@@ -32,11 +38,7 @@ const register: Command = {
     ...Object.fromEntries(
       Object.entries(DEVICE_FIELD_OPTIONS).filter(([k]) => !["district", "lat", "lon"].includes(k)),
     ),
-    "secret-out": {
-      type: "string",
-      value: "<file>",
-      description: "write the credentials (JSON, mode 0600) to this new file instead of the screen",
-    },
+    "secret-out": SECRET_OUT_OPTION,
   },
   details:
     "The installation date defaults to today (Casablanca). Streetlights need --led-watts and --legacy-watts.\n" +
@@ -49,25 +51,17 @@ const register: Command = {
       ...deviceFields(values),
       installed_at: str(values, "installed-at") ?? localDate(ctx.now()),
     };
-    const file = openSecretOut(ctx, str(values, "secret-out"));
-    if (file === "failed") return EXIT.failed;
-    const res = await ctx.api.request<{ device: DeviceRecord; credentials: Credentials }>(
-      "POST",
-      "/v1/devices",
+    return issueCredentials(
+      ctx,
+      str(values, "secret-out"),
+      () =>
+        ctx.api.request<{ device: DeviceRecord; credentials: Credentials }>("POST", "/v1/devices", { body }),
       {
-        body,
+        before: (b) => `Registered ${formatDeviceLine(b.device)}`,
+        after: (b) =>
+          `Next: power the device up with these credentials, then: ${ctx.invocation} commission ${b.device.id}`,
       },
     );
-    if (res.kind !== "ok") {
-      file?.discard();
-      return failure(ctx, res);
-    }
-    ctx.io.out(`Registered ${formatDeviceLine(res.body.device)}`);
-    handOver(ctx, res.body.credentials, file);
-    ctx.io.out(
-      `Next: power the device up with these credentials, then: ${ctx.invocation} commission ${res.body.device.id}`,
-    );
-    return EXIT.ok;
   },
 };
 

@@ -3,8 +3,9 @@
 import { DISTRICT_NAMES } from "../../contract/city.ts";
 import type { Credentials } from "../api-types.ts";
 import type { OptionSpec } from "../args.ts";
-import type { Context } from "../context.ts";
+import { type Context, EXIT, failure } from "../context.ts";
 import { formatCredentials } from "../format/device.ts";
+import type { Outcome } from "../http.ts";
 import { createSecretFile, credentialsJson, type SecretFile } from "../secrets-file.ts";
 
 /** Device facts an engineer can give or correct; flag → API field. */
@@ -51,6 +52,36 @@ export function deviceFields(values: Readonly<Record<string, unknown>>): Record<
     if (values[flag] !== undefined) body[opt.field] = values[flag];
   }
   return body;
+}
+
+/** The --secret-out flag of every command that issues credentials (register, rotate, replace). */
+export const SECRET_OUT_OPTION = {
+  type: "string",
+  value: "<file>",
+  description: "write the credentials (JSON, mode 0600) to this new file instead of the screen",
+} as const;
+
+/**
+ * A request that issues credentials: opens --secret-out first (so an unwritable path fails before the API hands
+ * out a secret), sends, discards the file on a refusal, else says `before`, hands the credentials over, says `after`.
+ */
+export async function issueCredentials<T extends { credentials: Credentials }>(
+  ctx: Context,
+  secretOut: string | undefined,
+  send: () => Promise<Outcome<T>>,
+  say: { before: (body: T) => string; after?: (body: T) => string },
+): Promise<number> {
+  const file = openSecretOut(ctx, secretOut);
+  if (file === "failed") return EXIT.failed;
+  const res = await send();
+  if (res.kind !== "ok") {
+    file?.discard();
+    return failure(ctx, res);
+  }
+  ctx.io.out(say.before(res.body));
+  handOver(ctx, res.body.credentials, file);
+  if (say.after) ctx.io.out(say.after(res.body));
+  return EXIT.ok;
 }
 
 /** Opens --secret-out before the request: null when none was asked for, "failed" (and why, printed) when it cannot. */

@@ -44,9 +44,9 @@ const list: Command = {
   principal: "admin",
   json: true,
   async run(ctx, { values }) {
-    const res = await ctx.api.request<{ tokens: ApiToken[] } | ApiToken[]>("GET", "/v1/tokens");
+    const res = await ctx.api.request<{ tokens: ApiToken[] }>("GET", "/v1/tokens");
     if (res.kind !== "ok") return failure(ctx, res);
-    const tokens = Array.isArray(res.body) ? res.body : res.body.tokens;
+    const { tokens } = res.body;
     if (flag(values, "json")) {
       printJson(ctx, { tokens });
       return EXIT.ok;
