@@ -14,7 +14,7 @@ import { INGEST_NODE_FLAGS } from "../../services/ingest/runtime.ts";
 import { createLogger } from "../../services/lib/log.ts";
 import { type InfluxdHandle, startInfluxd } from "../influxd/influxd.ts";
 import { type Child, pickPort, startChild, waitForHttp } from "./processes.ts";
-import { countReadings } from "./status.ts";
+import { createStatusReporter, type StatusReporter } from "./status.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const { values: args } = parseArgs({
@@ -33,6 +33,7 @@ const logDir = join(dataDir, "logs");
 const log = createLogger("platform", process.env.LOG_LEVEL ?? "info");
 const children: Child[] = [];
 let influxd: InfluxdHandle | undefined;
+let status: StatusReporter | undefined;
 let stopping = false;
 
 function onExit(name: string, code: number | null, signal: string | null): void {
@@ -50,6 +51,7 @@ async function shutdown(exitCode: number): Promise<void> {
   for (const name of ["simulator", "ingest", "broker", "command"]) {
     await children.find((c) => c.name === name)?.stop(name === "ingest" ? 20_000 : 10_000);
   }
+  await status?.close();
   await influxd?.stop();
   console.log("stopped.");
   process.exit(exitCode);
@@ -172,12 +174,14 @@ Press Ctrl-C to stop.
 `);
   const everyMs = Number(args["status-every"]) * 1000;
   const t0 = Date.now();
+  status = createStatusReporter({
+    influxUrl,
+    ingestOps: `http://127.0.0.1:${ports.ingestOps}`,
+    env: process.env,
+  });
+  const reporter = status;
   const timer = setInterval(() => {
-    void countReadings({
-      influxUrl,
-      ingestOps: `http://127.0.0.1:${ports.ingestOps}`,
-      env: process.env,
-    }).then((s) => {
+    void reporter.line().then((s) => {
       if (!stopping) console.log(`[${Math.round((Date.now() - t0) / 1000)}s] ${s}`);
     });
   }, everyMs);
