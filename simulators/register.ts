@@ -60,7 +60,7 @@ export async function registerFleet(
     });
     requests++;
     if (!answer.ok) {
-      if (answer.status === 0 || answer.error === UNREACHABLE)
+      if (answer.error === UNREACHABLE)
         return { ok: false, reason: "unreachable", detail: `${api.url}: ${answer.message}` };
       if (answer.status === 400 && answer.error === "validation_failed") {
         const detail = `rejected by the registry: ${answer.message}`;
@@ -88,10 +88,10 @@ export async function registerFleet(
   return { ok: true, created, updated, requests, credentials };
 }
 
-/** The registry's per-row issues (`issues`, or `rows` of older versions), indexed into the whole fleet. */
+/** The registry's per-row issues, indexed into the whole fleet. */
 function issueRows(body: unknown, offset: number): RegistrationRow[] {
-  const b = (body ?? {}) as { issues?: unknown; rows?: unknown };
-  const list = Array.isArray(b.issues) ? b.issues : Array.isArray(b.rows) ? b.rows : [];
+  const b = (body ?? {}) as { issues?: unknown };
+  const list = Array.isArray(b.issues) ? b.issues : [];
   return list.map((r: { index?: unknown; field?: unknown; message?: unknown }) => ({
     index: (typeof r.index === "number" ? r.index : 0) + offset,
     field: String(r.field ?? ""),

@@ -90,10 +90,10 @@ function reject(field: string, rule: FieldRule, detail: string): ReadingRejectio
   return { ok: false, reason: fieldReason(field, rule), field, rule, detail };
 }
 
-/** Parses `ts` (ISO 8601 with a zone, or epoch milliseconds) into epoch milliseconds, or a rule it breaks. */
 /** Date, time and zone are all required, so that a local time is never read in the platform's zone. */
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
+/** Parses `ts` (ISO 8601 with a zone, or epoch milliseconds) into epoch milliseconds, or a rule it breaks. */
 export function parseTimestamp(ts: number | string, nowMs: number): number | FieldRule {
   let ms: number;
   if (typeof ts === "number") {

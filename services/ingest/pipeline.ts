@@ -177,8 +177,8 @@ export function createPipeline(deps: {
         let rejection = v.ok ? undefined : v;
         if (v.ok && t.kind === "streetlight") {
           const sl = v.reading as { energy_wh: number; meter_reset?: boolean };
-          rejection = checkMeter(meters.get(device.id), v.tsMs, sl.energy_wh, sl.meter_reset);
           const prev = meters.get(device.id);
+          rejection = checkMeter(prev, v.tsMs, sl.energy_wh, sl.meter_reset);
           if (!rejection && (!prev || v.tsMs >= prev.tsMs))
             meters.set(device.id, { tsMs: v.tsMs, energyWh: sl.energy_wh });
         }
