@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   unsupported_media_type: "415: the body's content type is not accepted by this route.",
   rate_limited: "429: too many requests this minute (Retry-After says when to try again).",
   internal: "500: a bug or an outage; the log has the details.",
+  ack_timeout: "504: the device did not acknowledge the command in time.",
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -93,7 +94,7 @@ export const forbidden = (role: Role, permission: Permission) =>
   new ApiError("forbidden", 403, `role ${role} lacks the permission ${permission}`);
 
 /** The error answers a route can give, for its OpenAPI description (and the serializer). */
-export function errorResponses(...statuses: (400 | 404 | 409 | 415)[]) {
+export function errorResponses(...statuses: (400 | 404 | 409 | 415 | 504)[]) {
   const out: Record<number, typeof apiErrorBody> = {
     401: apiErrorBody,
     403: apiErrorBody,

@@ -12,6 +12,11 @@ export const ROLES = [...HUMAN_ROLES, ...SERVICE_ROLES] as const;
 export type Role = (typeof ROLES)[number];
 export type ServiceRole = (typeof SERVICE_ROLES)[number];
 
+/** Whether a role (as stored, or as written in the token file) is one of the platform's services. */
+export function isServiceRole(role: string): role is ServiceRole {
+  return (SERVICE_ROLES as readonly string[]).includes(role);
+}
+
 export const PERMISSIONS = {
   "devices:read": "List devices, read a device's page, its history and commissioning.",
   "devices:write":

@@ -3,8 +3,7 @@
 // Writers call touch() in the same transaction as the change; the feed resolves each touched principal to its
 // state at read time, so a consumer that applies entries in order ends up with the current state.
 import type { DatabaseSync } from "node:sqlite";
-import type { AccessChangesResponse, AccessEntry, ServiceRole } from "../contract/access.ts";
-import { SERVICE_ROLES } from "../contract/access.ts";
+import { type AccessChangesResponse, type AccessEntry, isServiceRole } from "../contract/access.ts";
 import type { DeviceKind } from "../contract/topics.ts";
 
 export type AccessStore = {
@@ -26,6 +25,18 @@ type TokenRow = {
   revoked_at: string | null;
   expires_at: string | null;
 };
+
+/**
+ * Whether an API token still works at `at` (ISO 8601, compared as a string), and if not, why: revoked, or
+ * expired (expires_at is the first moment it no longer works). Authentication and the access feed both ask.
+ */
+export function tokenState(
+  t: { revoked_at: string | null; expires_at: string | null },
+  at: string,
+): "live" | "revoked" | "expired" {
+  if (t.revoked_at !== null) return "revoked";
+  return t.expires_at !== null && t.expires_at <= at ? "expired" : "live";
+}
 
 export function createAccessStore(db: DatabaseSync): AccessStore {
   const insert = db.prepare(
@@ -63,7 +74,7 @@ export function createAccessStore(db: DatabaseSync): AccessStore {
       };
     }
     const t = token.get(principal) as TokenRow | undefined;
-    if (!t || !(SERVICE_ROLES as readonly string[]).includes(t.role)) {
+    if (!t || !isServiceRole(t.role)) {
       // A deleted token, or one whose role is no longer a service role: refuse it over MQTT.
       return {
         seq,
@@ -75,12 +86,12 @@ export function createAccessStore(db: DatabaseSync): AccessStore {
         secret_hash: null,
       };
     }
-    const live = t.revoked_at === null && (t.expires_at === null || t.expires_at > now);
+    const live = tokenState(t, now) === "live";
     return {
       seq,
       type: "service",
       principal,
-      role: t.role as ServiceRole,
+      role: t.role,
       allowed: live,
       generation: t.generation,
       secret_hash: live ? t.token_hash : null,

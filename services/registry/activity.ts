@@ -6,7 +6,9 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { Liveness } from "../contract/devices.ts";
 import type { ActivityDigest, PresenceEvent } from "../contract/platform.ts";
-import { atomically, transitionStatus } from "./commissioning.ts";
+import { createAuditStore } from "./audit.ts";
+import { createStatusMover } from "./commissioning.ts";
+import { inTransaction } from "./sqlite.ts";
 
 export type ActivityRow = {
   device_id: string;
@@ -68,6 +70,7 @@ export const LIVENESS_RULE_SQL = `(CASE
   END)`;
 
 export function createActivityStore(db: DatabaseSync): ActivityStore {
+  const transitionStatus = createStatusMover(db, createAuditStore(db));
   const registered = "WHERE EXISTS (SELECT 1 FROM devices WHERE id = ?)";
   const online = db.prepare(
     `INSERT INTO device_activity (device_id, online, connected_at, remote_address, last_seen_at)
@@ -142,7 +145,7 @@ export function createActivityStore(db: DatabaseSync): ActivityStore {
     get: (id) => selectOne.get(id) as ActivityRow | undefined,
     apply(events, actor) {
       const result: ApplyResult = { connected: [], presence: 0 };
-      atomically(db, () => {
+      inTransaction(db, () => {
         for (const e of events) {
           if (e.type === "digest") applyDigest(e.digest);
           else if (e.type === "state") {
@@ -156,7 +159,7 @@ export function createActivityStore(db: DatabaseSync): ActivityStore {
               result.presence++;
               // registered → connected: the first connection with the live credential (the broker refuses
               // others, and the credential's created_at precedes any session that used it).
-              const moved = transitionStatus(db, {
+              const moved = transitionStatus({
                 id: p.id,
                 from: ["registered"],
                 to: "connected",

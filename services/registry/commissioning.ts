@@ -4,7 +4,9 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { DeviceStatus } from "../contract/devices.ts";
-import { createAuditStore, type DeviceAction } from "./audit.ts";
+import { type AuditStore, createAuditStore, type DeviceAction } from "./audit.ts";
+import { isUnusable, unusableMessage, usable } from "./lifecycle.ts";
+import { inTransaction, statementCache } from "./sqlite.ts";
 
 export const RUN_STATUSES = ["running", "passed", "failed", "cancelled"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -41,62 +43,45 @@ export type CheckOutcome = {
   data?: Record<string, unknown> | undefined;
 };
 
-/**
- * Runs `fn` in a write transaction, or inside the caller's when one is open (so that these store calls compose
- * with the lifecycle's transactions; store.ts's inTransaction always opens its own).
- */
-export function atomically<T>(db: DatabaseSync, fn: () => T): T {
-  if (db.isTransaction) return fn();
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const out = fn();
-    db.exec("COMMIT");
-    return out;
-  } catch (err) {
-    db.exec("ROLLBACK");
-    throw err;
-  }
-}
+export type StatusMove = {
+  id: string;
+  from: readonly DeviceStatus[];
+  to: DeviceStatus;
+  actor: string;
+  at: string;
+  action: DeviceAction;
+  detail?: Record<string, unknown>;
+  /** An extra SQL condition on the devices row (its caller's constant text: one statement is kept per text). */
+  when?: string;
+  whenParams?: readonly SQLInputValue[];
+};
 
 /**
  * Moves a device from one of `from` to `to` (and, if given, only when the extra SQL condition `when` on the
  * devices row holds). Returns whether it moved; a move is audited as `action` with detail {status: {from, to}}.
+ * Build it once per store: presence events call it for every connection.
  */
-export function transitionStatus(
-  db: DatabaseSync,
-  t: {
-    id: string;
-    from: readonly DeviceStatus[];
-    to: DeviceStatus;
-    actor: string;
-    at: string;
-    action: DeviceAction;
-    detail?: Record<string, unknown>;
-    when?: string;
-    whenParams?: readonly SQLInputValue[];
-  },
-): boolean {
-  return atomically(db, () => {
-    const before = db.prepare("SELECT status FROM devices WHERE id = ?").get(t.id) as
-      | { status: DeviceStatus }
-      | undefined;
-    if (!before || !t.from.includes(before.status)) return false;
-    const moved = db
-      .prepare(
+export function createStatusMover(db: DatabaseSync, audit: AuditStore): (t: StatusMove) => boolean {
+  const statusOf = db.prepare("SELECT status FROM devices WHERE id = ?");
+  const updateOf = statementCache(db);
+  return (t) =>
+    inTransaction(db, () => {
+      const before = statusOf.get(t.id) as { status: DeviceStatus } | undefined;
+      if (!before || !t.from.includes(before.status)) return false;
+      const moved = updateOf(
         `UPDATE devices SET status = ?, updated_at = ? WHERE id = ? AND status = ?${t.when ? ` AND ${t.when}` : ""}`,
-      )
-      .run(t.to, t.at, t.id, before.status, ...(t.whenParams ?? []));
-    if (Number(moved.changes) === 0) return false;
-    createAuditStore(db).record({
-      id: t.id,
-      actor: t.actor,
-      action: t.action,
-      at: t.at,
-      detail: { status: { from: before.status, to: t.to }, ...t.detail },
-      access: true,
+      ).run(t.to, t.at, t.id, before.status, ...(t.whenParams ?? []));
+      if (Number(moved.changes) === 0) return false;
+      audit.record({
+        id: t.id,
+        actor: t.actor,
+        action: t.action,
+        at: t.at,
+        detail: { status: { from: before.status, to: t.to }, ...t.detail },
+        access: true,
+      });
+      return true;
     });
-    return true;
-  });
 }
 
 type RunRow = Omit<RunRecord, "checks">;
@@ -110,6 +95,7 @@ export type CommissioningStore = ReturnType<typeof createCommissioningStore>;
 
 export function createCommissioningStore(db: DatabaseSync) {
   const audit = createAuditStore(db);
+  const transitionStatus = createStatusMover(db, audit);
   const runById = db.prepare("SELECT * FROM commissioning_runs WHERE id = ?");
   const checksOf = db.prepare("SELECT * FROM commissioning_checks WHERE run_id = ? ORDER BY position");
   const latest = db.prepare(
@@ -119,10 +105,30 @@ export function createCommissioningStore(db: DatabaseSync) {
     "SELECT * FROM commissioning_runs WHERE device_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?",
   );
   const running = db.prepare("SELECT * FROM commissioning_runs WHERE device_id = ? AND status = 'running'");
+  const allRunning = db.prepare("SELECT * FROM commissioning_runs WHERE status = 'running'");
+  const insertRun = db.prepare(
+    `INSERT INTO commissioning_runs (id, device_id, generation, status, started_at, started_by)
+     VALUES (?, ?, ?, 'running', ?, ?)`,
+  );
+  const insertCheck = db.prepare(
+    "INSERT INTO commissioning_checks (run_id, name, position, status) VALUES (?, ?, ?, 'pending')",
+  );
   const setCheck = db.prepare(
     `UPDATE commissioning_checks SET status = ?, started_at = COALESCE(started_at, ?), finished_at = ?,
        detail = ?, data = ? WHERE run_id = ? AND name = ?`,
   );
+  const endRun = db.prepare("UPDATE commissioning_runs SET status = ?, finished_at = ? WHERE id = ?");
+  const cancelRun = db.prepare(
+    "UPDATE commissioning_runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'running'",
+  );
+  const skipUnfinished = db.prepare(
+    `UPDATE commissioning_checks SET status = 'skipped', finished_at = ?, detail = ?
+      WHERE run_id = ? AND status IN ('pending', 'running')`,
+  );
+  const signRun = db.prepare(
+    "UPDATE commissioning_runs SET signed_off_at = ?, signed_off_by = ?, note = ? WHERE id = ?",
+  );
+  const deviceOf = db.prepare("SELECT status, credential_generation FROM devices WHERE id = ?");
 
   function withChecks(row: RunRow | undefined): RunRecord | undefined {
     if (!row) return undefined;
@@ -137,17 +143,9 @@ export function createCommissioningStore(db: DatabaseSync) {
 
   /** Marks a run cancelled, its unfinished checks skipped with `detail`; false if it was not running. */
   function cancel(run: RunRow, actor: string, detail: string, at: string): boolean {
-    return atomically(db, () => {
-      const r = db
-        .prepare(
-          "UPDATE commissioning_runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'running'",
-        )
-        .run(at, run.id);
-      if (Number(r.changes) === 0) return false;
-      db.prepare(
-        `UPDATE commissioning_checks SET status = 'skipped', finished_at = ?, detail = ?
-          WHERE run_id = ? AND status IN ('pending', 'running')`,
-      ).run(at, `cancelled: ${detail}`, run.id);
+    return inTransaction(db, () => {
+      if (Number(cancelRun.run(at, run.id).changes) === 0) return false;
+      skipUnfinished.run(at, `cancelled: ${detail}`, run.id);
       audit.record({
         id: run.device_id,
         actor,
@@ -176,15 +174,9 @@ export function createCommissioningStore(db: DatabaseSync) {
       checks: readonly string[];
     }) {
       const id = randomUUID();
-      atomically(db, () => {
-        db.prepare(
-          `INSERT INTO commissioning_runs (id, device_id, generation, status, started_at, started_by)
-           VALUES (?, ?, ?, 'running', ?, ?)`,
-        ).run(id, r.deviceId, r.generation, r.at, r.actor);
-        const insert = db.prepare(
-          "INSERT INTO commissioning_checks (run_id, name, position, status) VALUES (?, ?, ?, 'pending')",
-        );
-        for (const [i, name] of r.checks.entries()) insert.run(id, name, i);
+      inTransaction(db, () => {
+        insertRun.run(id, r.deviceId, r.generation, r.at, r.actor);
+        for (const [i, name] of r.checks.entries()) insertCheck.run(id, name, i);
         audit.record({
           id: r.deviceId,
           actor: r.actor,
@@ -207,14 +199,10 @@ export function createCommissioningStore(db: DatabaseSync) {
 
     /** Ends a running run as passed or failed (audited); false if it is no longer running (cancelled). */
     finish(runId: string, status: "passed" | "failed", at: string, actor: string): boolean {
-      return atomically(db, () => {
+      return inTransaction(db, () => {
         const run = runById.get(runId) as RunRow | undefined;
         if (run?.status !== "running") return false;
-        db.prepare("UPDATE commissioning_runs SET status = ?, finished_at = ? WHERE id = ?").run(
-          status,
-          at,
-          runId,
-        );
+        endRun.run(status, at, runId);
         const failed = (checksOf.all(runId) as CheckRow[]).filter((c) => c.status === "failed");
         audit.record({
           id: run.device_id,
@@ -229,15 +217,13 @@ export function createCommissioningStore(db: DatabaseSync) {
     },
 
     cancelRunning(deviceId: string, actor: string, detail: string, at: string): string[] {
-      const rows = db
-        .prepare("SELECT * FROM commissioning_runs WHERE device_id = ? AND status = 'running'")
-        .all(deviceId) as RunRow[];
+      const rows = running.all(deviceId) as RunRow[];
       return rows.filter((r) => cancel(r, actor, detail, at)).map((r) => r.id);
     },
 
     /** At start-up: runs a crash left 'running' cannot go on (their waits died with the process). */
     cancelAllRunning(actor: string, detail: string, at: string): number {
-      const rows = db.prepare("SELECT * FROM commissioning_runs WHERE status = 'running'").all() as RunRow[];
+      const rows = allRunning.all() as RunRow[];
       return rows.filter((r) => cancel(r, actor, detail, at)).length;
     },
 
@@ -247,13 +233,12 @@ export function createCommissioningStore(db: DatabaseSync) {
      * controller or secret: run again). All in one transaction.
      */
     signOff(deviceId: string, actor: string, note: string | null, at: string): SignOff {
-      return atomically(db, () => {
-        const device = db
-          .prepare("SELECT status, credential_generation FROM devices WHERE id = ?")
-          .get(deviceId) as { status: DeviceStatus; credential_generation: number } | undefined;
-        if (!device) return { ok: false, reason: "not_found", message: `device ${deviceId} not found` };
-        if (device.status === "decommissioned")
-          return { ok: false, reason: "decommissioned", message: `device ${deviceId} is decommissioned` };
+      return inTransaction(db, () => {
+        const device = usable(
+          deviceId,
+          deviceOf.get(deviceId) as { status: DeviceStatus; credential_generation: number } | undefined,
+        );
+        if (isUnusable(device)) return { ok: false, reason: device.reason, message: unusableMessage(device) };
         const run = latest.get(deviceId) as RunRow | undefined;
         const refuse = (message: string): SignOff => ({ ok: false, reason: "not_passed", message });
         if (!run) return refuse(`device ${deviceId} has no commissioning run`);
@@ -263,11 +248,9 @@ export function createCommissioningStore(db: DatabaseSync) {
           return refuse(
             `the device's credentials changed since the run (generation ${run.generation} → ${device.credential_generation}); run it again`,
           );
-        db.prepare(
-          "UPDATE commissioning_runs SET signed_off_at = ?, signed_off_by = ?, note = ? WHERE id = ?",
-        ).run(at, actor, note, run.id);
+        signRun.run(at, actor, note, run.id);
         const detail = { run_id: run.id, ...(note ? { note } : {}) };
-        const moved = transitionStatus(db, {
+        const moved = transitionStatus({
           id: deviceId,
           from: ["registered", "connected"],
           to: "commissioned",

@@ -4,10 +4,11 @@
 // The policy checks (exists? decommissioned?) run inside the transaction, so they hold even if another request
 // changed the device while this one was hashing secrets. Expected refusals are values, not exceptions.
 import type { DatabaseSync } from "node:sqlite";
-import type { DeviceRecord } from "../contract/devices.ts";
+import type { DeviceRecord, DeviceStatus } from "../contract/devices.ts";
 import { createAuditStore } from "./audit.ts";
 import { createCredentialStore } from "./credentials.ts";
-import { inTransaction, type NewDevice } from "./store.ts";
+import { inTransaction, statementCache } from "./sqlite.ts";
+import type { NewDevice } from "./store.ts";
 
 export type Refusal = {
   id: string;
@@ -27,6 +28,24 @@ export const PATCHABLE = [
   "legacy_watts",
   "serial",
 ] as const satisfies readonly (keyof DevicePatch)[];
+/** The columns of a registration besides its id, in the order of the table and of the CSV import. */
+export const COLUMNS = ["kind", ...PATCHABLE] as const;
+
+/** Why nothing more can be done to a device: there is none, or it is decommissioned. */
+export type Unusable = { id: string; reason: "not_found" | "decommissioned" };
+
+/**
+ * Device `id` as read (`d`, undefined when there is none) if it exists and is not decommissioned, else why
+ * not. Every operation on a device but its registration and its history starts with this.
+ */
+export function usable<D extends { status: DeviceStatus }>(id: string, d: D | undefined): D | Unusable {
+  if (!d) return { id, reason: "not_found" };
+  return d.status === "decommissioned" ? { id, reason: "decommissioned" } : d;
+}
+export const isUnusable = <D extends object>(x: D | Unusable): x is Unusable => "reason" in x;
+/** The words of the API's 404 and 409 for an unusable device (errors.ts notFound, routes/devices.ts). */
+export const unusableMessage = (u: Unusable): string =>
+  u.reason === "not_found" ? `device ${u.id} not found` : `device ${u.id} is decommissioned`;
 
 /** Why registering `d` over the existing device `existing` is refused, if it is. */
 export function registrationRefusal(
@@ -67,18 +86,6 @@ export type Lifecycle = {
   decommission(id: string, reason: string, actor: string): { ok: true; device: DeviceRecord } | Refused;
 };
 
-const COLUMNS = [
-  "kind",
-  "district",
-  "lat",
-  "lon",
-  "installed_at",
-  "report_interval_s",
-  "led_watts",
-  "legacy_watts",
-  "serial",
-] as const;
-
 export function createLifecycle(db: DatabaseSync, now: () => Date = () => new Date()): Lifecycle {
   const audit = createAuditStore(db);
   const credentials = createCredentialStore(db);
@@ -99,15 +106,12 @@ export function createLifecycle(db: DatabaseSync, now: () => Date = () => new Da
     "UPDATE commissioning_runs SET status = 'cancelled', finished_at = ? WHERE device_id = ? AND status = 'running'",
   );
 
+  // One UPDATE per set of changed columns, their SQL in the order of COLUMNS: at most 2^8.
+  const updateOf = statementCache(db);
+
   const find = (id: string) => get.get(id) as DeviceRecord | undefined;
   const refused = (refusals: Refusal[]): Refused => ({ ok: false, refusals });
-  /** The device if it exists and is not decommissioned, else the refusal. */
-  const live = (id: string): DeviceRecord | Refusal => {
-    const d = find(id);
-    if (!d) return { id, reason: "not_found" };
-    return d.status === "decommissioned" ? { id, reason: "decommissioned" } : d;
-  };
-  const isRefusal = (x: DeviceRecord | Refusal): x is Refusal => "reason" in x;
+  const live = (id: string) => usable(id, find(id));
   const cancelCommissioning = (id: string, at: string, why: string): number => {
     cancelChecks.run(at, `cancelled: ${why}`, id);
     return Number(cancelRuns.run(at, id).changes);
@@ -123,9 +127,9 @@ export function createLifecycle(db: DatabaseSync, now: () => Date = () => new Da
       const from = d[k as keyof DeviceRecord];
       if (to !== undefined && from !== to) changes[k] = { from, to };
     }
-    const keys = Object.keys(changes);
+    const keys = COLUMNS.filter((c) => c in changes);
     if (keys.length > 0) {
-      db.prepare(
+      updateOf(
         `UPDATE devices SET ${keys.map((k) => `${k} = ?`).join(", ")}, updated_at = ? WHERE id = ?`,
       ).run(...keys.map((k) => changes[k]?.to as string | number | null), at, d.id);
     }
@@ -181,7 +185,7 @@ export function createLifecycle(db: DatabaseSync, now: () => Date = () => new Da
       const at = now().toISOString();
       return inTransaction(db, () => {
         const d = live(id);
-        if (isRefusal(d)) return refused([d]);
+        if (isUnusable(d)) return refused([d]);
         const changes = update(d, patch, at);
         if (Object.keys(changes).length > 0)
           audit.record({ id, actor, action: "updated", detail: { changes }, access: false, at });
@@ -198,7 +202,7 @@ export function createLifecycle(db: DatabaseSync, now: () => Date = () => new Da
         () => {
           for (const { id, secretHash } of rows) {
             const d = live(id);
-            if (isRefusal(d)) {
+            if (isUnusable(d)) {
               refusals.push(d);
               continue;
             }
@@ -224,7 +228,7 @@ export function createLifecycle(db: DatabaseSync, now: () => Date = () => new Da
       const at = now().toISOString();
       return inTransaction(db, () => {
         const d = live(id);
-        if (isRefusal(d)) return refused([d]);
+        if (isUnusable(d)) return refused([d]);
         const revoked = credentials.revokeAll(id, actor, at);
         audit.record({
           id,
@@ -242,7 +246,7 @@ export function createLifecycle(db: DatabaseSync, now: () => Date = () => new Da
       const at = now().toISOString();
       return inTransaction(db, () => {
         const d = live(id);
-        if (isRefusal(d)) return refused([d]);
+        if (isUnusable(d)) return refused([d]);
         const changes = change.serial === undefined ? {} : update(d, { serial: change.serial }, at);
         setStatus.run("registered", at, id);
         const generation = credentials.issue(id, change.secretHash, actor, at);
@@ -269,7 +273,7 @@ export function createLifecycle(db: DatabaseSync, now: () => Date = () => new Da
       const at = now().toISOString();
       return inTransaction(db, () => {
         const d = live(id);
-        if (isRefusal(d)) return refused([d]);
+        if (isUnusable(d)) return refused([d]);
         const revoked = credentials.revokeAll(id, actor, at);
         setStatus.run("decommissioned", at, id);
         const cancelledRuns = cancelCommissioning(id, at, "device decommissioned");

@@ -6,24 +6,21 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import type { DeviceRecord, DeviceStatus, Liveness, RegistryChangesResponse } from "../contract/devices.ts";
+import type { z } from "zod";
+import type {
+  DeviceRecord,
+  DeviceStatus,
+  deviceRegistration,
+  Liveness,
+  RegistryChangesResponse,
+} from "../contract/devices.ts";
 import type { DeviceKind } from "../contract/topics.ts";
 import { LIVENESS_RULE_SQL } from "./activity.ts";
 import { MIGRATIONS } from "./schema.ts";
+import { inTransaction, statementCache } from "./sqlite.ts";
 
 /** A registration after validation (defaults applied). */
-export type NewDevice = {
-  id: string;
-  kind: DeviceKind;
-  district: string;
-  lat: number;
-  lon: number;
-  installed_at: string;
-  report_interval_s: number;
-  led_watts?: number | undefined;
-  legacy_watts?: number | undefined;
-  serial?: string | undefined;
-};
+export type NewDevice = z.output<typeof deviceRegistration>;
 
 export type DeviceFilter = {
   kind?: DeviceKind | undefined;
@@ -71,27 +68,6 @@ export function openRegistryDb(path: string): DatabaseSync {
   return db;
 }
 
-/**
- * Runs `fn` in one write transaction (BEGIN IMMEDIATE: the write lock is taken at once, so a concurrent writer
- * waits on busy_timeout instead of failing at COMMIT). Rolls back when `fn` throws or `keep` says no.
- */
-export function inTransaction<T>(
-  db: DatabaseSync,
-  fn: () => T,
-  keep: (result: T) => boolean = () => true,
-): T {
-  db.exec("BEGIN IMMEDIATE");
-  let result: T;
-  try {
-    result = fn();
-  } catch (err) {
-    db.exec("ROLLBACK");
-    throw err;
-  }
-  db.exec(keep(result) ? "COMMIT" : "ROLLBACK");
-  return result;
-}
-
 type ListRow = DeviceRecord & { liveness: Liveness; a_online: number | null; a_last_seen_at: string | null };
 
 export function createDeviceStore(db: DatabaseSync, opts: DeviceStoreOptions = {}): RegistryStore {
@@ -105,7 +81,7 @@ export function createDeviceStore(db: DatabaseSync, opts: DeviceStoreOptions = {
   );
   const latest = db.prepare("SELECT COALESCE(MAX(seq), 0) AS latest FROM device_changes");
   const count = db.prepare("SELECT COUNT(*) AS n FROM devices");
-  const listSql = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
+  const listSql = statementCache(db); // one statement per combination of filters: at most 2^7
 
   return {
     get: (id) => selectOne.get(id) as DeviceRecord | undefined,
@@ -133,12 +109,7 @@ export function createDeviceStore(db: DatabaseSync, opts: DeviceStoreOptions = {
           SELECT d.*, a.online AS a_online, a.last_seen_at AS a_last_seen_at, ${LIVENESS_RULE_SQL} AS liveness
             FROM devices d LEFT JOIN device_activity a ON a.device_id = d.id)
         ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT $limit`;
-      let stmt = listSql.get(sql);
-      if (!stmt) {
-        stmt = db.prepare(sql);
-        listSql.set(sql, stmt); // one statement per combination of filters: at most 2^7
-      }
-      return (stmt.all(params) as ListRow[]).map(({ a_online, a_last_seen_at, ...d }) => ({
+      return (listSql(sql).all(params) as ListRow[]).map(({ a_online, a_last_seen_at, ...d }) => ({
         ...d,
         online: a_online === 1,
         last_seen_at: a_last_seen_at,

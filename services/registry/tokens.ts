@@ -4,10 +4,10 @@
 // one is announced on the access feed the broker follows.
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
-import { ROLES, type Role, SERVICE_ROLES } from "../contract/access.ts";
+import { isServiceRole, type Role } from "../contract/access.ts";
 import { generateToken, sha256Hash } from "../lib/secrets.ts";
-import { createAccessStore } from "./access.ts";
-import { inTransaction } from "./store.ts";
+import { createAccessStore, tokenState } from "./access.ts";
+import { inTransaction } from "./sqlite.ts";
 
 export type TokenRecord = {
   id: string;
@@ -29,6 +29,14 @@ export type Authenticated =
 
 export type FileToken = { name: string; role: Role; hash: string };
 
+/** The token file cannot be used as it is: the service must not start (main.ts reports it and exits). */
+export class TokenFileError extends Error {
+  constructor(path: string, problems: readonly string[]) {
+    super(`token file ${path} is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "TokenFileError";
+  }
+}
+
 export type TokenStore = {
   /** Looks a presented token up by its hash (a UNIQUE index: no scan, nothing cached past a revocation). */
   authenticate(token: string): Authenticated;
@@ -39,16 +47,20 @@ export type TokenStore = {
     | { ok: true; token: string; record: TokenRecord }
     | { ok: false; reason: "name_taken" | "provisioned_by_file" };
   list(): TokenRecord[];
-  get(id: string): TokenRecord | undefined;
   revoke(
     id: string,
     actor: string,
   ): { ok: true; record: TokenRecord } | { ok: false; reason: "not_found" | "provisioned_by_file" };
-  /** Makes the file's tokens the file rows of the table; returns what changed. */
-  syncFile(tokens: readonly FileToken[]): { added: string[]; changed: string[]; revoked: string[] };
+  /**
+   * Makes the file's tokens the file rows of the table; returns what changed. Throws TokenFileError, writing
+   * nothing, when a file token is already another token (`path` names the file in the message).
+   */
+  syncFile(
+    tokens: readonly FileToken[],
+    path?: string,
+  ): { added: string[]; changed: string[]; revoked: string[] };
 };
 
-const isService = (role: string) => (SERVICE_ROLES as readonly string[]).includes(role);
 /** Writes last_used_at at most once a minute per token: one write per request would serialise reads on SQLite. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 export const FILE_ACTOR = "token-file";
@@ -67,7 +79,7 @@ export function createTokenStore(db: DatabaseSync, now: () => Date = () => new D
   const remove = db.prepare("DELETE FROM api_tokens WHERE id = ?");
   const revoke = db.prepare("UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE id = ?");
   const touchIfService = (role: string, name: string, at: string) => {
-    if (isService(role)) access.touch("service", name, at);
+    if (isServiceRole(role)) access.touch("service", name, at);
   };
 
   /** Replaces the row of `name` (if any) by a new token; the generation goes on (the broker drops old sessions). */
@@ -94,8 +106,8 @@ export function createTokenStore(db: DatabaseSync, now: () => Date = () => new D
       const t = byHash.get(sha256Hash(token)) as TokenRecord | undefined;
       if (!t) return { ok: false, reason: "unknown" };
       const at = now();
-      if (t.revoked_at !== null) return { ok: false, reason: "revoked" };
-      if (t.expires_at !== null && t.expires_at <= at.toISOString()) return { ok: false, reason: "expired" };
+      const state = tokenState(t, at.toISOString());
+      if (state !== "live") return { ok: false, reason: state };
       if (t.last_used_at === null || at.getTime() - Date.parse(t.last_used_at) >= LAST_USED_RESOLUTION_MS) {
         used.run(at.toISOString(), t.id);
       }
@@ -107,16 +119,14 @@ export function createTokenStore(db: DatabaseSync, now: () => Date = () => new D
         // A name is free again once its token is revoked or expired (a service's token is renewed this way).
         if (old?.source === "file" && old.revoked_at === null)
           return { ok: false, reason: "provisioned_by_file" } as const;
-        const live =
-          old && old.revoked_at === null && (old.expires_at === null || old.expires_at > now().toISOString());
-        if (live) return { ok: false, reason: "name_taken" } as const;
+        if (old && tokenState(old, now().toISOString()) === "live")
+          return { ok: false, reason: "name_taken" } as const;
         const token = generateToken();
         const record = put(req.name, req.role, sha256Hash(token), "api", actor, req.expires_at ?? null);
         return { ok: true, token, record } as const;
       });
     },
     list: () => all.all() as TokenRecord[],
-    get: (id) => byId.get(id) as TokenRecord | undefined,
     revoke(id, actor) {
       return inTransaction(db, () => {
         const t = byId.get(id) as TokenRecord | undefined;
@@ -132,7 +142,7 @@ export function createTokenStore(db: DatabaseSync, now: () => Date = () => new D
         return { ok: true, record: byId.get(id) as TokenRecord } as const;
       });
     },
-    syncFile(tokens) {
+    syncFile(tokens, path = "(token file)") {
       const result = { added: [] as string[], changed: [] as string[], revoked: [] as string[] };
       inTransaction(db, () => {
         const listed = new Set<string>();
@@ -141,7 +151,7 @@ export function createTokenStore(db: DatabaseSync, now: () => Date = () => new D
           const old = byName.get(f.name) as TokenRecord | undefined;
           const holder = byHash.get(f.hash) as TokenRecord | undefined;
           if (holder && holder.name !== f.name) {
-            throw new Error(`token file: the token of ${f.name} is already the token of ${holder.name}`);
+            throw new TokenFileError(path, [`the token of ${f.name} is already the token of ${holder.name}`]);
           }
           if (!old) result.added.push(f.name);
           else if (old.source === "file" && old.role === f.role && holder && old.revoked_at === null)
@@ -160,8 +170,4 @@ export function createTokenStore(db: DatabaseSync, now: () => Date = () => new D
       return result;
     },
   };
-}
-
-export function isRole(value: string): value is Role {
-  return (ROLES as readonly string[]).includes(value);
 }

@@ -1,6 +1,6 @@
 // What route files use: `requirePermission(p)` as a route hook (preHandler, or preValidation so that a caller
 // without the permission hears 403 before any 400), and `principalOf(req)`, the authenticated caller whose name is
-// the actor of every change. The authentication itself runs for every /v1 request (auth/plugin.ts).
+// the actor of every change. The authentication itself runs for every /v1 request (auth/setup.ts).
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { can, type Permission, type Role } from "../../contract/access.ts";
 import { type AuthFailure, forbidden, unauthorized } from "../errors.ts";

@@ -3,12 +3,14 @@
 // "sha256$hex" as services/lib/secrets.ts writes it). Read at start-up; a bad line stops the service with an
 // error naming it, since a half-read file would lock out whoever was on the bad line.
 import { readFileSync } from "node:fs";
-import { parse } from "csv-parse/sync";
 import { z } from "zod";
-import { ROLES, SERVICE_ROLES } from "../../contract/access.ts";
+import { isServiceRole, ROLES } from "../../contract/access.ts";
 import { SERVICE_PREFIX } from "../../contract/devices.ts";
+import { parseCsv } from "../../lib/csv.ts";
 import type { Logger } from "../../lib/log.ts";
-import type { FileToken, TokenStore } from "../../registry/tokens.ts";
+import { type FileToken, TokenFileError, type TokenStore } from "../../registry/tokens.ts";
+
+export { TokenFileError };
 
 export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -19,8 +21,7 @@ export const tokenIdentity = z
     role: z.enum(ROLES),
   })
   .superRefine((t, ctx) => {
-    const service = (SERVICE_ROLES as readonly string[]).includes(t.role);
-    if (service && !t.name.startsWith(SERVICE_PREFIX))
+    if (isServiceRole(t.role) && !t.name.startsWith(SERVICE_PREFIX))
       ctx.addIssue({
         code: "custom",
         path: ["name"],
@@ -31,46 +32,25 @@ export const tokenIdentity = z
 const HEADER = ["name", "role", "token_sha256"];
 const HASH = /^(?:sha256\$)?([0-9a-f]{64})$/;
 
-export class TokenFileError extends Error {
-  constructor(path: string, problems: readonly string[]) {
-    super(`token file ${path} is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "TokenFileError";
-  }
-}
-
 export function parseTokenFile(text: string, path = "(token file)"): FileToken[] {
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      bom: true,
-      trim: true,
-      skip_empty_lines: true,
-      comment: "#",
-      info: true,
-      relax_column_count: true,
-    }) as unknown as typeof records; // info: true gives {record, info}
-  } catch (err) {
-    throw new TokenFileError(path, [(err as Error).message]);
-  }
-  const [header, ...rows] = records;
-  if (!header || header.record.join(",") !== HEADER.join(",")) {
-    throw new TokenFileError(path, [
-      `line ${header?.info.lines ?? 1}: the header must be ${HEADER.join(",")}`,
-    ]);
+  const csv = parseCsv(text, { comment: "#" });
+  if (!csv.ok) throw new TokenFileError(path, [csv.message]);
+  const { header, rows } = csv;
+  if (!header || header.cells.join(",") !== HEADER.join(",")) {
+    throw new TokenFileError(path, [`line ${header?.line ?? 1}: the header must be ${HEADER.join(",")}`]);
   }
   const problems: string[] = [];
   const tokens: FileToken[] = [];
   const names = new Map<string, number>();
   const hashes = new Map<string, number>();
-  for (const { record, info } of rows) {
-    const line = info.lines;
-    if (record.length !== HEADER.length) {
+  for (const { line, cells } of rows) {
+    if (cells.length !== HEADER.length) {
       problems.push(
-        `line ${line}: expected ${HEADER.length} fields (${HEADER.join(",")}), got ${record.length}`,
+        `line ${line}: expected ${HEADER.length} fields (${HEADER.join(",")}), got ${cells.length}`,
       );
       continue;
     }
-    const [name, role, hash] = record as [string, string, string];
+    const [name, role, hash] = cells as [string, string, string];
     const id = tokenIdentity.safeParse({ name, role });
     if (!id.success) {
       for (const i of id.error.issues) problems.push(`line ${line}: ${i.path.join(".")}: ${i.message}`);
@@ -114,7 +94,7 @@ export function loadTokenFile(path: string): FileToken[] {
 /** Makes the file's tokens the table's file tokens: added, changed, and revoked when no longer listed. */
 export function provisionTokens(tokens: TokenStore, path: string, log: Logger): void {
   const listed = loadTokenFile(path);
-  const { added, changed, revoked } = tokens.syncFile(listed);
+  const { added, changed, revoked } = tokens.syncFile(listed, path);
   log.info(
     { file: path, tokens: listed.length, added, changed, revoked },
     "API tokens provisioned from the token file",

@@ -4,12 +4,9 @@
 // is replaced, decommissioned or given new credentials is cancelled and its waits stop at their next poll.
 import type { DatabaseSync } from "node:sqlite";
 import type { DeviceRecord } from "../../contract/devices.ts";
-import {
-  atomically,
-  type CheckStatus,
-  createCommissioningStore,
-  type RunRecord,
-} from "../../registry/commissioning.ts";
+import { type CheckStatus, createCommissioningStore, type RunRecord } from "../../registry/commissioning.ts";
+import { isUnusable, unusableMessage, usable } from "../../registry/lifecycle.ts";
+import { inTransaction } from "../../registry/sqlite.ts";
 import { CHECKS, type CheckName, type CheckOutcome, checksFor, failed } from "./checks.ts";
 import { createRunners, type RunContext, type RunnerDeps } from "./runners.ts";
 
@@ -121,11 +118,9 @@ export function createEngine(deps: EngineDeps) {
 
     /** Starts a run on the device (or re-runs it); refused when one is running or the device is gone. */
     start(deviceId: string, actor: string): StartResult {
-      const started = atomically(db, (): StartResult & { device?: DeviceRecord } => {
-        const device = deviceById.get(deviceId) as DeviceRecord | undefined;
-        if (!device) return { ok: false, reason: "not_found", message: `device ${deviceId} not found` };
-        if (device.status === "decommissioned")
-          return { ok: false, reason: "decommissioned", message: `device ${deviceId} is decommissioned` };
+      const started = inTransaction(db, (): StartResult & { device?: DeviceRecord } => {
+        const device = usable(deviceId, deviceById.get(deviceId) as DeviceRecord | undefined);
+        if (isUnusable(device)) return { ok: false, reason: device.reason, message: unusableMessage(device) };
         const running = store.running(deviceId);
         if (running)
           return {

@@ -54,6 +54,7 @@ export function tooFewReadings(
       .join(", ");
     detail += `; ${rejects.total} rejected by the ingest (${reasons})`;
   }
-  if (influxError) detail += `; InfluxDB: ${influxError}`;
+  // The client's errors name InfluxDB themselves (services/lib/influx/errors.ts).
+  if (influxError) detail += `; ${influxError}`;
   return failed(detail, { found, needed, ...(rejects ? { rejects } : {}) });
 }

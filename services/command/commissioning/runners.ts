@@ -217,7 +217,7 @@ export function createRunners(
         );
         return {
           ...f,
-          detail: `${acked}; ${f.detail}${stored.state.error ? `; InfluxDB: ${stored.state.error}` : ""}`,
+          detail: `${acked}; ${f.detail}${stored.state.error ? `; ${stored.state.error}` : ""}`,
         };
       }
       return {

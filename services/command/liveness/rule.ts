@@ -1,5 +1,5 @@
 // The liveness rule (design of issue 3; contract/devices.ts LIVENESS). The device list filters with the same rule
-// in SQL (livenessSql in services/registry/activity.ts); tests/unit/liveness-rule.test.ts keeps the two in step.
+// in SQL (LIVENESS_RULE_SQL in services/registry/activity.ts); tests/unit/liveness-rule.test.ts keeps the two in step.
 //   never_seen  no activity row, or never connected (connected_at null)
 //   offline     online = 0 (broker presence: disconnect, connection lost, revoked, …)
 //   silent      online = 1 and now − max(connected_at, last_reading_at) > silentAfterIntervals × report_interval_s

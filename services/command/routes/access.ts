@@ -3,16 +3,11 @@
 // authenticate devices and services from memory, without a database query per connect.
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { z } from "zod";
 import { accessChangesResponse } from "../../contract/access.ts";
 import { requirePermission } from "../auth/guard.ts";
 import { errorResponses } from "../errors.ts";
 import type { ApiContext } from "./context.ts";
-
-const query = z.object({
-  since: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-});
+import { feedQuery } from "./schemas.ts";
 
 export function accessRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (app) => {
@@ -26,7 +21,7 @@ export function accessRoutes(ctx: ApiContext): FastifyPluginAsync {
           description:
             "Principals (devices, service accounts) whose access changed after `since`, each with its current " +
             "state: allowed, credential generation and hash. Page with `since` = `next` until `next` ≥ `latest`.",
-          querystring: query,
+          querystring: feedQuery,
           response: { 200: accessChangesResponse, ...errorResponses(400) },
         },
       },

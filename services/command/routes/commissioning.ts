@@ -5,11 +5,13 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { commandAck } from "../../contract/commands.ts";
 import type { DeviceRecord } from "../../contract/devices.ts";
+import { isUnusable, usable } from "../../registry/lifecycle.ts";
 import { principalOf, requirePermission } from "../auth/guard.ts";
-import type { Engine, StartResult } from "../commissioning/engine.ts";
+import type { Engine } from "../commissioning/engine.ts";
 import { commissioningRun } from "../commissioning/schema.ts";
 import type { DeviceMqtt } from "../device-mqtt.ts";
-import { type ApiError, apiErrorBody, conflict, errorResponses, notFound } from "../errors.ts";
+import { ApiError, conflict, type ErrorCode, errorResponses, notFound } from "../errors.ts";
+import { lifecycleError } from "./devices.ts";
 import { device, idParams } from "./schemas.ts";
 
 export type CommissioningRoutesOptions = {
@@ -28,7 +30,8 @@ const ids = z.array(z.string().min(1).max(64)).min(1).max(MAX_FLEET);
 const signOffBody = z.object({ note: z.string().max(1000).optional() }).optional();
 const identifyReply = z.object({ command_id: z.string(), ack: commandAck });
 
-function refusal(id: string, r: Exclude<StartResult, { ok: true }>): ApiError {
+/** A refused start or sign-off (engine.ts StartResult, registry/commissioning.ts SignOff) as the API's error. */
+function refusal(id: string, r: { reason: ErrorCode; message: string }): ApiError {
   return r.reason === "not_found" ? notFound("device", id) : conflict(r.reason, r.message);
 }
 
@@ -119,10 +122,7 @@ export function commissioningRoutes(opts: CommissioningRoutesOptions): FastifyPl
           req.body?.note ?? null,
           new Date().toISOString(),
         );
-        if (!done.ok)
-          throw done.reason === "not_found"
-            ? notFound("device", req.params.id)
-            : conflict(done.reason, done.message);
+        if (!done.ok) throw refusal(req.params.id, done);
         opts.changed([req.params.id]);
         return { device: engine.device(req.params.id) as DeviceRecord, run: done.run };
       },
@@ -203,22 +203,19 @@ export function commissioningRoutes(opts: CommissioningRoutesOptions): FastifyPl
           description:
             "Sends identify (a streetlight blinks) and waits for the device's ack; 504 ack_timeout when none comes.",
           params: idParams,
-          response: { 200: identifyReply, ...errorResponses(404, 409), 504: apiErrorBody },
+          response: { 200: identifyReply, ...errorResponses(404, 409, 504) },
         },
       },
-      async (req, reply) => {
-        const d = engine.device(req.params.id);
-        if (!d) throw notFound("device", req.params.id);
-        if (d.status === "decommissioned")
-          throw conflict("decommissioned", `device ${d.id} is decommissioned`);
+      async (req) => {
+        const d = usable(req.params.id, engine.device(req.params.id));
+        if (isUnusable(d)) throw lifecycleError(d);
         const result = await opts.mqtt.sendCommand(d, { cmd: "identify" }, opts.ackTimeoutS * 1000);
         if (result.ok) return { command_id: result.command.id, ack: result.ack };
-        // TODO(errors.ts): an `ack_timeout` code in ERROR_CODES, then `throw new ApiError("ack_timeout", 504, …)`.
-        return reply.status(504).send({
-          error: "ack_timeout",
-          message: `device ${d.id} did not acknowledge identify (command ${result.command.id}) within ${opts.ackTimeoutS} s`,
-          issues: [],
-        });
+        throw new ApiError(
+          "ack_timeout",
+          504,
+          `device ${d.id} did not acknowledge identify (command ${result.command.id}) within ${opts.ackTimeoutS} s`,
+        );
       },
     );
   };

@@ -5,6 +5,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { newSecrets } from "../../registry/credentials.ts";
+import { isUnusable, usable } from "../../registry/lifecycle.ts";
 import { principalOf, requirePermission } from "../auth/guard.ts";
 import { errorResponses, validationFailed } from "../errors.ts";
 import type { ApiContext } from "./context.ts";
@@ -37,6 +38,13 @@ export function deviceLifecycleRoutes(ctx: ApiContext): FastifyPluginAsync {
     const tags = ["device lifecycle"];
     const write = requirePermission("devices:write");
     const get = (id: string) => ctx.registry.devices.get(id) as DeviceRecord;
+    /** The device (404 or 409 unless usable) and a new secret for it, hashed before any transaction opens. */
+    const withNewSecret = async (id: string) => {
+      const d = usable(id, ctx.registry.devices.get(id));
+      if (isUnusable(d)) throw lifecycleError(d);
+      const secret = (await newSecrets([id])).get(id) as { secret: string; hash: string };
+      return { d, secret };
+    };
 
     r.post(
       "/v1/devices/:id/credentials",
@@ -52,10 +60,7 @@ export function deviceLifecycleRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
       async (req) => {
         const { id } = req.params;
-        const d = ctx.registry.devices.get(id);
-        if (!d || d.status === "decommissioned")
-          throw lifecycleError({ id, reason: d ? "decommissioned" : "not_found" });
-        const secret = (await newSecrets([id])).get(id) as { secret: string; hash: string };
+        const { d, secret } = await withNewSecret(id);
         const result = ctx.registry.lifecycle.rotate(
           [{ id, secretHash: secret.hash }],
           principalOf(req).name,
@@ -104,14 +109,8 @@ export function deviceLifecycleRoutes(ctx: ApiContext): FastifyPluginAsync {
         const ids = req.body.ids;
         const seen = new Set<string>();
         const issues = ids.flatMap((id, index) => {
-          const d = ctx.registry.devices.get(id);
-          const problem = seen.has(id)
-            ? "duplicate id"
-            : !d
-              ? refusalMessage({ id, reason: "not_found" })
-              : d.status === "decommissioned"
-                ? refusalMessage({ id, reason: "decommissioned" })
-                : undefined;
+          const d = usable(id, ctx.registry.devices.get(id));
+          const problem = seen.has(id) ? "duplicate id" : isUnusable(d) ? refusalMessage(d) : undefined;
           seen.add(id);
           return problem ? [{ field: "ids", index, id, message: problem }] : [];
         });
@@ -163,10 +162,7 @@ export function deviceLifecycleRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
       async (req) => {
         const { id } = req.params;
-        const d = ctx.registry.devices.get(id);
-        if (!d || d.status === "decommissioned")
-          throw lifecycleError({ id, reason: d ? "decommissioned" : "not_found" });
-        const secret = (await newSecrets([id])).get(id) as { secret: string; hash: string };
+        const { d, secret } = await withNewSecret(id);
         const result = ctx.registry.lifecycle.replace(
           id,
           { serial: req.body.serial, note: req.body.note, secretHash: secret.hash },

@@ -5,7 +5,7 @@ import type { DatabaseSync } from "node:sqlite";
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { type DeviceRecord, LIVENESS, type Liveness } from "../../contract/devices.ts";
+import type { DeviceRecord } from "../../contract/devices.ts";
 import type { ActivityStore } from "../../registry/activity.ts";
 import type { CredentialStore } from "../../registry/credentials.ts";
 import { requirePermission } from "../auth/guard.ts";
@@ -15,7 +15,7 @@ import { commissioningRun } from "../commissioning/schema.ts";
 import { errorResponses, notFound } from "../errors.ts";
 import type { Clock } from "../liveness/clock.ts";
 import { livenessOf } from "../liveness/rule.ts";
-import { device, idParams } from "./schemas.ts";
+import { device, idParams, livenessState } from "./schemas.ts";
 
 export type DevicePageOptions = {
   db: DatabaseSync;
@@ -36,11 +36,7 @@ const LATEST_REJECTS = 5;
 const NOT_FIELDS = new Set(["time", "device_id", "district", "kind"]);
 
 const livenessSchema = z.object({
-  state: z.enum(Object.keys(LIVENESS) as [Liveness, ...Liveness[]]).meta({
-    description: Object.entries(LIVENESS)
-      .map(([k, v]) => `${k}: ${v}`)
-      .join("\n"),
-  }),
+  state: livenessState,
   online: z.boolean(),
   connected_at: z.string().nullable(),
   disconnected_at: z.string().nullable(),

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { DEVICE_STATUSES, deviceRegistration, LIVENESS } from "../../contract/devices.ts";
+import { DEVICE_STATUSES, deviceRegistration } from "../../contract/devices.ts";
 import { DEVICE_KINDS } from "../../contract/topics.ts";
 import { newSecrets } from "../../registry/credentials.ts";
 import { PATCHABLE, type Refusal, registrationRefusal } from "../../registry/lifecycle.ts";
@@ -22,6 +22,7 @@ import {
   importMode,
   importResult,
   listedDevice,
+  livenessStates,
   MAX_BULK_DEVICES,
   registration,
 } from "./schemas.ts";
@@ -113,7 +114,7 @@ const listQuery = z.object({
   kind: z.enum(DEVICE_KINDS).optional(),
   district: z.string().optional(),
   status: z.enum(DEVICE_STATUSES).optional(),
-  liveness: z.enum(Object.keys(LIVENESS) as [keyof typeof LIVENESS]).optional(),
+  liveness: livenessStates.optional(),
   seen_after: z.iso
     .datetime({ offset: true })
     .optional()
@@ -174,12 +175,12 @@ export function devicesRoutes(ctx: ApiContext): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        const d = req.body as NewDevice;
-        const taken = () => new ApiError("already_registered", 409, `device ${d.id} is already registered`);
-        if (ctx.registry.devices.get(d.id)) throw taken();
+        const d = req.body;
         const answer = await registerMany(ctx, [d], "create", principalOf(req).name, () => ({})).catch(
           (err) => {
-            throw ctx.registry.devices.get(d.id) ? taken() : err; // registered meanwhile by another request
+            // Registered already, or meanwhile by another request: the 409 of a single device.
+            if (!ctx.registry.devices.get(d.id)) throw err;
+            throw lifecycleError({ id: d.id, reason: "already_registered" });
           },
         );
         const registered = ctx.registry.devices.get(d.id) as DeviceRecord;
@@ -204,7 +205,7 @@ export function devicesRoutes(ctx: ApiContext): FastifyPluginAsync {
         },
       },
       async (req) =>
-        registerMany(ctx, req.body.devices as NewDevice[], req.body.mode, principalOf(req).name, (index) => ({
+        registerMany(ctx, req.body.devices, req.body.mode, principalOf(req).name, (index) => ({
           index,
         })),
     );

@@ -1,12 +1,12 @@
 // POST /v1/devices/import: a CSV of devices (a survey spreadsheet, a supplier's delivery note), registered all or
 // nothing. The header names the columns (any order, any case; an empty cell is an absent value); every problem is
 // reported with its 1-based CSV line (the header is line 1) and field, and nothing is imported while any remains.
-
-import { parse } from "csv-parse/sync";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { deviceRegistration } from "../../contract/devices.ts";
+import { parseCsv } from "../../lib/csv.ts";
+import { COLUMNS } from "../../registry/lifecycle.ts";
 import type { NewDevice } from "../../registry/store.ts";
 import { principalOf, requirePermission } from "../auth/guard.ts";
 import { ApiError, errorResponses, type Issue, validationFailed } from "../errors.ts";
@@ -14,18 +14,7 @@ import type { ApiContext } from "./context.ts";
 import { registerMany } from "./devices.ts";
 import { importMode, importResult, MAX_BULK_DEVICES } from "./schemas.ts";
 
-export const CSV_COLUMNS = [
-  "id",
-  "kind",
-  "district",
-  "lat",
-  "lon",
-  "installed_at",
-  "report_interval_s",
-  "led_watts",
-  "legacy_watts",
-  "serial",
-] as const;
+export const CSV_COLUMNS = ["id", ...COLUMNS] as const;
 const REQUIRED = ["id", "kind", "district", "lat", "lon", "installed_at"];
 const NUMERIC = new Set(["lat", "lon", "report_interval_s", "led_watts", "legacy_watts"]);
 /** The largest CSV body accepted: 10 000 rows of ~120 bytes, with room to spare. */
@@ -35,23 +24,12 @@ type Parsed = { rows: { line: number; device: NewDevice }[]; issues: Issue[] };
 
 /** Parses and validates a device CSV; `line` of a record is the line where it ends (the same, unless quoted newlines). */
 export function parseDeviceCsv(text: string): Parsed {
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      bom: true,
-      trim: true,
-      skip_empty_lines: true,
-      info: true,
-      relax_column_count: true,
-    }) as unknown as typeof records; // info: true gives {record, info}
-  } catch (err) {
-    const e = err as Error & { lines?: number };
-    return { rows: [], issues: [{ line: e.lines ?? 1, field: "(csv)", message: e.message }] };
-  }
-  const [head, ...body] = records;
-  if (!head)
+  const csv = parseCsv(text);
+  if (!csv.ok) return { rows: [], issues: [{ line: csv.line, field: "(csv)", message: csv.message }] };
+  const { header, rows: body } = csv;
+  if (!header)
     return { rows: [], issues: [{ line: 1, field: "(csv)", message: "empty: expected a header row" }] };
-  const columns = head.record.map((c) => c.toLowerCase());
+  const columns = header.cells.map((c) => c.toLowerCase());
   const issues: Issue[] = [];
   columns.forEach((c, i) => {
     if (!(CSV_COLUMNS as readonly string[]).includes(c))
@@ -73,19 +51,18 @@ export function parseDeviceCsv(text: string): Parsed {
   if (issues.length > 0) return { rows: [], issues };
 
   const rows: Parsed["rows"] = [];
-  for (const { record, info } of body) {
-    const line = info.lines;
-    if (record.length !== columns.length) {
+  for (const { line, cells } of body) {
+    if (cells.length !== columns.length) {
       issues.push({
         line,
         field: "(row)",
-        message: `expected ${columns.length} fields, got ${record.length}`,
+        message: `expected ${columns.length} fields, got ${cells.length}`,
       });
       continue;
     }
     const obj: Record<string, unknown> = {};
     columns.forEach((c, i) => {
-      const cell = record[i] as string;
+      const cell = cells[i] as string;
       if (cell === "") return;
       const n = Number(cell);
       // A cell that is not a number stays a string, so that validation says "expected number".

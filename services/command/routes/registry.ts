@@ -2,16 +2,11 @@
 // in-memory registry caches fresh from it (services/registry/cache.ts) instead of querying per message.
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { z } from "zod";
 import { registryChangesResponse } from "../../contract/devices.ts";
 import { requirePermission } from "../auth/guard.ts";
 import { errorResponses } from "../errors.ts";
 import type { ApiContext } from "./context.ts";
-
-const query = z.object({
-  since: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-});
+import { feedQuery } from "./schemas.ts";
 
 export function registryRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (app) => {
@@ -25,7 +20,7 @@ export function registryRoutes(ctx: ApiContext): FastifyPluginAsync {
           description:
             "Devices changed after `since`, in order, each with its current record. A client is fresh when it has " +
             "applied up to `latest`.",
-          querystring: query,
+          querystring: feedQuery,
           response: { 200: registryChangesResponse, ...errorResponses(400) },
         },
       },

@@ -3,8 +3,8 @@
 // copy, so the contract's own schemas stay as they are.
 import { z } from "zod";
 import { DEVICE_PUBLISH_CHANNELS, DEVICE_SUBSCRIBE_CHANNELS } from "../../contract/access.ts";
-import type { DeviceRecord } from "../../contract/devices.ts";
-import { DEVICE_STATUSES, deviceRecord, deviceRegistration, LIVENESS } from "../../contract/devices.ts";
+import type { DeviceRecord, Liveness } from "../../contract/devices.ts";
+import { deviceRecord, deviceRegistration, LIVENESS } from "../../contract/devices.ts";
 import { type DeviceKind, deviceTopic } from "../../contract/topics.ts";
 
 export const MAX_BULK_DEVICES = 10_000;
@@ -16,13 +16,19 @@ export const registration = deviceRegistration.meta({
     "A device as registered: its point (district, position), kind and, for streetlights, luminaire.",
 });
 export const device = deviceRecord.meta({ id: "DeviceRecord", description: "A device of the registry." });
+
+/** The liveness states of contract/devices.ts LIVENESS (the list filter takes one). */
+export const livenessStates = z.enum(Object.keys(LIVENESS) as [Liveness, ...Liveness[]]);
+/** A device's liveness as answered, each state described in the OpenAPI document. */
+export const livenessState = livenessStates.meta({
+  description: Object.entries(LIVENESS)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join("\n"),
+});
+
 export const listedDevice = deviceRecord
   .extend({
-    liveness: z.enum(Object.keys(LIVENESS) as [keyof typeof LIVENESS]).meta({
-      description: Object.entries(LIVENESS)
-        .map(([k, v]) => `${k}: ${v}`)
-        .join("\n"),
-    }),
+    liveness: livenessState,
     online: z.boolean(),
     last_seen_at: z.string().nullable(),
   })
@@ -79,6 +85,11 @@ export const importMode = z
 
 export const idParams = z.object({ id: z.string().meta({ description: "Device id" }) });
 export const deviceAnswer = z.object({ device });
-export const statusSchema = z.enum(DEVICE_STATUSES);
+
+/** The query of the change feeds (GET /v1/registry/changes, /v1/access/changes). */
+export const feedQuery = z.object({
+  since: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
 
 export type { DeviceRecord };

@@ -3,8 +3,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { PERMISSIONS, ROLE_PERMISSIONS, ROLES, SERVICE_ROLES } from "../../contract/access.ts";
-import type { TokenRecord } from "../../registry/tokens.ts";
+import { isServiceRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from "../../contract/access.ts";
 import { principalOf, requirePermission } from "../auth/guard.ts";
 import { tokenIdentity } from "../auth/token-file.ts";
 import { conflict, errorResponses, notFound, validationFailed } from "../errors.ts";
@@ -49,7 +48,6 @@ export function tokensRoutes(ctx: ApiContext): FastifyPluginAsync {
     const tags = ["tokens"];
     const admin = requirePermission("tokens:admin");
     const tokens = ctx.registry.tokens;
-    const isService = (t: TokenRecord) => (SERVICE_ROLES as readonly string[]).includes(t.role);
 
     r.post(
       "/v1/tokens",
@@ -83,7 +81,7 @@ export function tokensRoutes(ctx: ApiContext): FastifyPluginAsync {
             : conflict("provisioned_by_file", `${req.body.name} is provisioned by the token file`);
         const t = result.record;
         req.log.info({ token: t.name, role: t.role, by: principalOf(req).name }, "token created");
-        ctx.changed({ action: "token_created", ids: [t.name], access: isService(t) });
+        ctx.changed({ action: "token_created", ids: [t.name], access: isServiceRole(t.role) });
         return reply.status(201).send({
           id: t.id,
           name: t.name,
@@ -132,7 +130,11 @@ export function tokensRoutes(ctx: ApiContext): FastifyPluginAsync {
                 "this token comes from the token file: remove it there and restart",
               );
         req.log.info({ token: result.record.name, by: principalOf(req).name }, "token revoked");
-        ctx.changed({ action: "token_revoked", ids: [result.record.name], access: isService(result.record) });
+        ctx.changed({
+          action: "token_revoked",
+          ids: [result.record.name],
+          access: isServiceRole(result.record.role),
+        });
         return { token: result.record };
       },
     );
