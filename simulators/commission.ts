@@ -8,6 +8,7 @@
 // simply followed.
 import { setTimeout as delay } from "node:timers/promises";
 import { z } from "zod";
+import { RUN_STATUSES } from "../services/contract/devices.ts";
 import type { Logger } from "../services/lib/log.ts";
 import type { Api, RetryPolicy } from "./api.ts";
 import { chunks } from "./credentials.ts";
@@ -15,7 +16,7 @@ import { chunks } from "./credentials.ts";
 const MAX_IDS = 1000;
 
 export const commissioningRun = z.object({
-  status: z.enum(["running", "passed", "failed", "cancelled"]),
+  status: z.enum(RUN_STATUSES),
   checks: z
     .array(z.object({ name: z.string(), status: z.string(), detail: z.string().nullish() }))
     .default([]),

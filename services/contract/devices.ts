@@ -14,6 +14,12 @@ import { DEVICE_ID_PATTERN, DEVICE_KINDS } from "./topics.ts";
 export const DEVICE_STATUSES = ["registered", "connected", "commissioned", "decommissioned"] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 
+/** A commissioning run's status, and each of its checks' (GET /v1/devices/{id}/commissioning). */
+export const RUN_STATUSES = ["running", "passed", "failed", "cancelled"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const CHECK_STATUSES = ["pending", "running", "passed", "failed", "skipped"] as const;
+export type CheckStatus = (typeof CHECK_STATUSES)[number];
+
 /** How a device is doing right now (device page, list filter): from broker presence and ingest activity. */
 export const LIVENESS = {
   never_seen: "The device has never connected.",

@@ -3,15 +3,10 @@
 // is recorded through the audit store (audit.ts: device_audit, device_changes, access_changes) in its transaction.
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
-import type { DeviceStatus } from "../contract/devices.ts";
+import type { CheckStatus, DeviceStatus, RunStatus } from "../contract/devices.ts";
 import { type AuditStore, createAuditStore, type DeviceAction } from "./audit.ts";
 import { isUnusable, unusableMessage, usable } from "./lifecycle.ts";
 import { inTransaction, statementCache } from "./sqlite.ts";
-
-export const RUN_STATUSES = ["running", "passed", "failed", "cancelled"] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-export const CHECK_STATUSES = ["pending", "running", "passed", "failed", "skipped"] as const;
-export type CheckStatus = (typeof CHECK_STATUSES)[number];
 
 export type CheckRecord = {
   name: string;

@@ -3,8 +3,8 @@
 // Runs survive nothing: a run left 'running' by a crash is cancelled at start-up (recover), a run whose device
 // is replaced, decommissioned or given new credentials is cancelled and its waits stop at their next poll.
 import type { DatabaseSync } from "node:sqlite";
-import type { DeviceRecord } from "../../contract/devices.ts";
-import { type CheckStatus, createCommissioningStore, type RunRecord } from "../../registry/commissioning.ts";
+import type { CheckStatus, DeviceRecord } from "../../contract/devices.ts";
+import { createCommissioningStore, type RunRecord } from "../../registry/commissioning.ts";
 import { isUnusable, unusableMessage, usable } from "../../registry/lifecycle.ts";
 import { inTransaction } from "../../registry/sqlite.ts";
 import { CHECKS, type CheckName, type CheckOutcome, checksFor, failed } from "./checks.ts";

@@ -1,7 +1,7 @@
 // The API's view of commissioning runs (zod: validation, serialization and the OpenAPI document in one).
 // The CLI reads the same shapes.
 import { z } from "zod";
-import { CHECK_STATUSES, RUN_STATUSES } from "../../registry/commissioning.ts";
+import { CHECK_STATUSES, RUN_STATUSES } from "../../contract/devices.ts";
 import { CHECKS } from "./checks.ts";
 
 export const commissioningCheck = z
