@@ -89,7 +89,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
     },
     onMessage(msg) {
       if (msg.topic === REGISTRY_CHANGED_TOPIC) {
-        registry.sync().catch((err: Error) => log.warn({ err: err.message }, "registry sync failed"));
+        registry.requestSync();
         return;
       }
       if (draining) queue.push(msg);

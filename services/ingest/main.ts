@@ -64,8 +64,9 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, "stopping: flushing the spool and acknowledging what is on disk");
-  registry.stop();
   await ingest.stop();
+  // After the ingest, which may still be holding a reading until a refresh; this waits for the last snapshot write.
+  await registry.stop();
   await ops.close();
   await influx.close();
   process.exit(0);

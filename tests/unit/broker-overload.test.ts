@@ -42,7 +42,6 @@ function setup(overload: Record<string, unknown> = {}) {
       services: 0,
       lastSyncAt: undefined,
       lastError: undefined,
-      syncFailures: 0,
     }),
     authPending: () => 0,
     verifiedCached: () => 0,

@@ -1,5 +1,8 @@
 // The registry cache over an in-test change feed (a function; no HTTP): freshness on a miss, flood limiting,
-// deletes and a registry that was recreated.
+// deletes, a registry that was recreated, and the snapshot file.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { DeviceRecord, RegistryChange } from "../../services/contract/devices.ts";
 import { silentLogger } from "../../services/lib/log.ts";
@@ -64,7 +67,7 @@ describe("registry cache", () => {
     expect(cache.get("sl-a-0002")).toBeUndefined();
     await cache.refreshForMiss(arrived);
     expect(cache.get("sl-a-0002")?.id).toBe("sl-a-0002");
-    cache.stop();
+    await cache.stop();
   });
 
   it("a flood of misses costs one pull per interval", async () => {
@@ -84,7 +87,7 @@ describe("registry cache", () => {
     // Messages that arrived before that pull started are answered by it, without another pull.
     await cache.refreshForMiss(arrived);
     expect(f.pulls() - before).toBe(1);
-    cache.stop();
+    await cache.stop();
   });
 
   it("applies deletes and reloads when the registry's sequence goes back", async () => {
@@ -102,6 +105,43 @@ describe("registry cache", () => {
     await cache.sync();
     expect(cache.get("sl-a-0002")).toBeUndefined();
     expect(cache.get("sl-b-0001")).toBeDefined();
-    cache.stop();
+    await cache.stop();
+  });
+
+  it("starts from a snapshot in the format it has always written while the feed is down", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "registry-cache-"));
+    try {
+      const path = join(dir, "registry-snapshot.json");
+      // As the ingest wrote it before the feed follower: JSON.stringify({ version, devices }).
+      writeFileSync(path, JSON.stringify({ version: 7, devices: [device("sl-a-0001")] }));
+      const down = createRegistryCache({
+        feed: () => Promise.reject(new Error("ECONNREFUSED")),
+        log: silentLogger(),
+        pollMs: 60_000,
+        snapshotPath: path,
+      });
+      await down.start();
+      expect(down.get("sl-a-0001")?.district).toBe("Anfa");
+      expect(down.version()).toBe(7);
+      await down.stop();
+
+      // Written back in the same format once the feed answers.
+      const f = feedOf();
+      for (let i = 1; i <= 8; i++) f.add(`sl-a-000${i}`);
+      const up = createRegistryCache({
+        feed: f.feed,
+        log: silentLogger(),
+        pollMs: 60_000,
+        snapshotPath: path,
+      });
+      await up.start();
+      expect(up.size()).toBe(2); // the snapshot's device and sl-a-0008, the one change after version 7
+      await up.stop();
+      const written = JSON.parse(readFileSync(path, "utf8"));
+      expect(written.version).toBe(8);
+      expect(written.devices.map((d: DeviceRecord) => d.id).sort()).toEqual(["sl-a-0001", "sl-a-0008"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

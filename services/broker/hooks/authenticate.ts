@@ -5,7 +5,7 @@
 //     and the password the token itself (sha256, cheap: tokens have 256 bits of entropy).
 // Everything is read from the in-memory access cache: no request and no database query per CONNECT.
 import { verifyToken } from "../../lib/secrets.ts";
-import type { AccessView, DeviceAccess, ServiceAccess } from "../access/cache.ts";
+import { type AccessView, type DeviceAccess, type ServiceAccess, sameAccess } from "../access/cache.ts";
 import type { SecretVerifier } from "../access/verifier.ts";
 import { devicePrincipal, lookup, servicePrincipal } from "./principal.ts";
 import { type ConnectDecision, type ConnectRequest, deny } from "./types.ts";
@@ -54,9 +54,7 @@ export function createAuthenticate({ access, verifier }: AuthenticateDeps) {
         secret,
         ...(req.connected ? { wanted: req.connected } : {}),
       });
-      const now = lookup(access, username);
-      if (now?.secret_hash !== entry.secret_hash || now.generation !== entry.generation || !now.allowed)
-        continue;
+      if (!sameAccess(lookup(access, username), entry)) continue;
       switch (outcome) {
         case "cache_hit":
         case "verified":
