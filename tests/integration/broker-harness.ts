@@ -1,7 +1,8 @@
 // A real broker (services/broker) on free loopback ports for integration tests, real mqtt.js clients, and
 // the bookkeeping to close everything a test opened.
 //   - Access control on: give it `feed`, e.g. a testRegistry()'s, a real registry database (SQLite) with the
-//     access feed of services/registry/access.ts; provision devices and service tokens with SQL.
+//     access feed of services/registry/access.ts; provision devices and service tokens with SQL
+//     (startAccessBroker, addServiceAccounts and addSyncedDevice at the bottom do the usual set-up).
 //   - Routing tests (sessions, pub/sub, overload) test routing, not security: they pass `hooks: permissiveHooks`,
 //     defined here on purpose (production has no permissive policy).
 import { randomUUID } from "node:crypto";
@@ -14,12 +15,13 @@ import { type Broker, createBroker } from "../../services/broker/broker.ts";
 import { brokerConfigSchema } from "../../services/broker/config.ts";
 import { ALLOW, type BrokerHooks, deny } from "../../services/broker/hooks/types.ts";
 import type { ServiceRole } from "../../services/contract/access.ts";
-import type { DeviceKind } from "../../services/contract/topics.ts";
+import { type Channel, type DeviceKind, deviceTopic } from "../../services/contract/topics.ts";
 import { loadConfig } from "../../services/lib/config.ts";
 import { silentLogger } from "../../services/lib/log.ts";
 import { generateSecret, generateToken, hashSecret, sha256Hash } from "../../services/lib/secrets.ts";
 import { createAccessStore } from "../../services/registry/access.ts";
 import { openRegistryDb } from "../../services/registry/store.ts";
+import { metricValue } from "./harness/metrics.ts";
 import { eventually } from "./harness/wait.ts";
 
 export type TestBroker = {
@@ -31,7 +33,7 @@ export type TestBroker = {
   connect(opts?: IClientOptions & { ws?: boolean }): Promise<MqttClient>;
   /** Like connect, but returns at once so that handlers can be attached before any message arrives. */
   client(opts?: IClientOptions & { ws?: boolean }): MqttClient;
-  /** A value from /metrics (0 when absent). */
+  /** The sum of a metric's samples with these labels (0 when it has none yet); throws for an unknown metric. */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
   close(): Promise<void>;
 };
@@ -65,6 +67,35 @@ export function until(
 ): Promise<void> {
   return eventually(check, timeoutMs, what, 20);
 }
+
+/** CONNECT options of a device on its own credentials: client id and username are its id, unless `extra` says. */
+export const asDevice = (id: string, password: string, extra: IClientOptions = {}): IClientOptions => ({
+  clientId: id,
+  username: id,
+  password,
+  ...extra,
+});
+
+/** CONNECT options of a service account (its username) with the client id the test names. */
+export const asService = (
+  name: "svc-ingest" | "svc-command",
+  password: string,
+  clientId: string,
+): IClientOptions => ({ clientId, username: name, password });
+
+/** The CONNACK return code of a CONNECT: 0 when accepted, else the refusal's code (-1 when there was none). */
+export const connackOf = (t: TestBroker, opts: IClientOptions): Promise<number> =>
+  t.connect(opts).then(
+    () => 0,
+    (err: { code?: number }) => err.code ?? -1,
+  );
+
+/**
+ * When the client's connection closes (Date.now() then), or now if the client was ended already. Call it before
+ * whatever is to close the connection, so that the close cannot come first.
+ */
+export const closed = (c: MqttClient): Promise<number> =>
+  new Promise((ok) => (c.disconnected ? ok(Date.now()) : c.once("close", () => ok(Date.now()))));
 
 export async function startTestBroker(
   opts: { config?: Overrides; hooks?: Partial<BrokerHooks>; feed?: AccessFeed } = {},
@@ -113,13 +144,7 @@ export async function startTestBroker(
         c.once("close", () => reject(new Error("closed before CONNACK")));
       }),
     async metric(name, labels = {}) {
-      const text = await (await fetch(`${opsUrl}/metrics`)).text();
-      const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-      for (const line of text.split("\n")) {
-        const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
-        if (m?.[1] === name && want.every((w) => (m[2] ?? "").split(",").includes(w))) return Number(m[3]);
-      }
-      return 0;
+      return metricValue(await (await fetch(`${opsUrl}/metrics`)).text(), name, labels);
     },
     async close() {
       await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
@@ -220,4 +245,43 @@ export function testRegistry(): TestRegistry {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The platform's two watching accounts, as service tokens in `reg`: their MQTT passwords. */
+export function addServiceAccounts(reg: TestRegistry): { ingest: string; command: string } {
+  return {
+    ingest: reg.addService("svc-ingest", "service_ingest"),
+    command: reg.addService("svc-command", "service_command"),
+  };
+}
+
+/** A broker with access control on `reg`'s feed, synced once: it knows whatever `reg` holds now. */
+export async function startAccessBroker(reg: TestRegistry, config: Overrides = {}): Promise<TestBroker> {
+  const t = await startTestBroker({ feed: reg.feed, config });
+  await t.broker.access.sync();
+  return t;
+}
+
+export type TestDevice = {
+  id: string;
+  kind: DeviceKind;
+  secret: string;
+  /** Its CONNECT options (asDevice). */
+  opts: IClientOptions;
+  /** Its own topic of a channel (contract/topics.ts deviceTopic). */
+  topic(channel: Channel): string;
+};
+
+const ID_PREFIX: Record<DeviceKind, string> = { streetlight: "sl", airquality: "aq", traffic: "tr" };
+
+/** A new device in `reg` (a live credential, generation 1), once the broker `t` knows it. */
+export async function addSyncedDevice(
+  t: TestBroker,
+  reg: TestRegistry,
+  kind: DeviceKind = "streetlight",
+): Promise<TestDevice> {
+  const id = `${ID_PREFIX[kind]}-${uid()}`;
+  const secret = await reg.addDevice(id, kind);
+  await t.broker.access.sync();
+  return { id, kind, secret, opts: asDevice(id, secret), topic: (channel) => deviceTopic(kind, id, channel) };
 }

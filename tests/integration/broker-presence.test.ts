@@ -3,50 +3,53 @@
 import { connect as tcpConnect } from "node:net";
 import mqttPacket from "mqtt-packet";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PRESENCE_FILTER, type PresenceEvent, presenceEvent } from "../../services/contract/platform.ts";
+import {
+  PRESENCE_FILTER,
+  type PresenceEvent,
+  presenceEvent,
+  presenceTopic,
+} from "../../services/contract/platform.ts";
 import { REGISTRY_CHANGED_TOPIC } from "../../services/contract/topics.ts";
 import {
-  startTestBroker,
+  addServiceAccounts,
+  addSyncedDevice,
+  asService,
+  startAccessBroker,
   type TestBroker,
   type TestRegistry,
   testRegistry,
-  uid,
   until,
 } from "./broker-harness.ts";
 
 let reg: TestRegistry;
 let t: TestBroker;
 let commandToken: string;
-let events: (PresenceEvent & { topic: string })[];
+/** Each event with its topic and the RETAIN flag of its delivery. */
+let events: (PresenceEvent & { topic: string; retain: boolean })[];
 
 beforeEach(async () => {
   reg = testRegistry();
-  commandToken = reg.addService("svc-command", "service_command");
-  t = await startTestBroker({ feed: reg.feed, config: { access: { pollMs: 60_000 } } });
-  await t.broker.access.sync();
+  commandToken = addServiceAccounts(reg).command;
+  t = await startAccessBroker(reg, { access: { pollMs: 60_000 } });
   events = [];
-  const command = await t.connect({
-    clientId: "svc-command",
-    username: "svc-command",
-    password: commandToken,
-  });
+  const command = await t.connect(asService("svc-command", commandToken, "svc-command"));
   command.on("message", (topic, payload, packet) => {
-    expect(packet.retain).toBe(false);
-    events.push({ topic, ...presenceEvent.parse(JSON.parse(payload.toString())) });
+    events.push({ topic, retain: packet.retain, ...presenceEvent.parse(JSON.parse(payload.toString())) });
   });
   await command.subscribeAsync(PRESENCE_FILTER, { qos: 1 });
 });
 afterEach(async () => {
-  await t.close();
-  reg.close();
+  // Presence is published retained, but a subscriber that was there already gets it with RETAIN 0
+  // [MQTT-3.3.1-9]: every event here was delivered live.
+  try {
+    expect(events.filter((e) => e.retain)).toEqual([]);
+  } finally {
+    await t.close();
+    reg.close();
+  }
 });
 
-async function device(kind: "streetlight" | "airquality" = "streetlight") {
-  const id = `${kind === "streetlight" ? "sl" : "aq"}-${uid()}`;
-  const secret = await reg.addDevice(id, kind);
-  await t.broker.access.sync();
-  return { id, secret, opts: { clientId: id, username: id, password: secret } };
-}
+const device = (kind: "streetlight" | "airquality" = "streetlight") => addSyncedDevice(t, reg, kind);
 const of = (id: string) => events.filter((e) => e.id === id);
 
 describe("broker: presence", () => {
@@ -55,16 +58,17 @@ describe("broker: presence", () => {
     const c = await t.connect(d.opts);
     await until("online", () => of(d.id).length === 1);
     expect(of(d.id)[0]).toMatchObject({
-      topic: `platform/v1/presence/airquality/${d.id}`,
+      topic: presenceTopic("airquality", d.id),
       id: d.id,
       kind: "airquality",
       online: true,
       remote_address: expect.stringContaining("127.0.0.1"),
+      retain: false,
     });
     expect(Date.parse(of(d.id)[0]?.at ?? "")).toBeGreaterThan(Date.now() - 10_000);
     await c.endAsync();
     await until("offline", () => of(d.id).length === 2);
-    expect(of(d.id)[1]).toMatchObject({ online: false, reason: "disconnect" });
+    expect(of(d.id)[1]).toMatchObject({ online: false, reason: "disconnect", retain: false });
   });
 
   it("says 'connection_lost' when the socket just closes", async () => {
@@ -94,7 +98,7 @@ describe("broker: presence", () => {
     await t.connect(d.opts);
     await until("online", () => of(d.id).length === 1);
     reg.decommission(d.id);
-    const c = await t.connect({ clientId: "svc-command-2", username: "svc-command", password: commandToken });
+    const c = await t.connect(asService("svc-command", commandToken, "svc-command-2"));
     await c.publishAsync(REGISTRY_CHANGED_TOPIC, "{}", { qos: 1 });
     await until("offline", () => of(d.id).length === 2);
     expect(of(d.id)[1]).toMatchObject({ online: false, reason: "revoked" });
@@ -125,11 +129,7 @@ describe("broker: presence", () => {
   it("announces nothing for refused CONNECTs or services", async () => {
     const d = await device();
     await t.connect({ ...d.opts, password: "wrong" }).catch(() => undefined);
-    const svc = await t.connect({
-      clientId: "svc-command-3",
-      username: "svc-command",
-      password: commandToken,
-    });
+    const svc = await t.connect(asService("svc-command", commandToken, "svc-command-3"));
     await svc.endAsync();
     const ok = await device();
     await t.connect(ok.opts);

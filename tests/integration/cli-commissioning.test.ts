@@ -1,94 +1,23 @@
 // `commission`, `watch`, `sign-off` and `identify` run as child processes against a real command service (its own
-// process, a real SQLite registry, tokens from a COMMAND_TOKEN_FILE). It has no broker, so the device never
-// connects: the connection check fails after COMMISSIONING_CONNECT_TIMEOUT_S (5 s) while the location check
-// passes, which is enough to see the watch print each transition as it happens and end with exit code 1.
-import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Child, pickPort, startChild, waitForHttp } from "../../scripts/platform/processes.ts";
-import { generateToken, sha256Hash } from "../../services/lib/secrets.ts";
+// process, a real SQLite registry, tokens from a COMMAND_TOKEN_FILE: harness/cli.ts). It has no broker, so the
+// device never connects: the connection check fails after COMMISSIONING_CONNECT_TIMEOUT_S (5 s) while the
+// location check passes, which is enough to see the watch print each transition as it happens and end with
+// exit code 1.
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, type CliService, startCliService } from "./harness/cli.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const CLI = join(ROOT, "services/cli/main.ts");
 const run = Math.random().toString(36).slice(2, 8);
-const dir = mkdtempSync(join(tmpdir(), "cli-commissioning-"));
-const tokens = { admin: generateToken(), engineer: generateToken(), operator: generateToken() };
-let url = "";
-let service: Child | undefined;
-
-type Result = { code: number; stdout: string; stderr: string };
-
-/** Runs `node services/cli/main.ts …` from the temp dir with the given token. */
-function cli(
-  args: string[],
-  token: string | null = tokens.engineer,
-  env: Record<string, string> = {},
-): Promise<Result> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        cwd: dir,
-        env: {
-          PATH: process.env.PATH,
-          CITY_API_URL: url,
-          ...(token ? { CITY_API_TOKEN: token } : {}),
-          ...env,
-        },
-        timeout: 60_000,
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
+let svc: CliService;
+const cli: CliService["cli"] = (...args) => svc.cli(...args);
 
 const sl = `sl-cli-${run}`;
 
 beforeAll(async () => {
-  const tokenFile = join(dir, "tokens.csv");
-  writeFileSync(
-    tokenFile,
-    [
-      "name,role,token_sha256",
-      `cli-admin,admin,${sha256Hash(tokens.admin)}`,
-      `cli-engineer,engineer,${sha256Hash(tokens.engineer)}`,
-      `cli-operator,operator,${sha256Hash(tokens.operator)}`,
-    ].join("\n"),
-    { mode: 0o600 },
-  );
-  const port = await pickPort(0);
-  url = `http://127.0.0.1:${port}`;
-  const influx = inject("influx");
-  service = startChild({
-    name: "command",
-    script: join(ROOT, "services/command/main.ts"),
-    cwd: ROOT,
-    logDir: join(dir, "logs"),
-    echo: () => undefined,
-    onExit: () => undefined,
-    env: {
-      COMMAND_HOST: "127.0.0.1",
-      COMMAND_PORT: String(port),
-      REGISTRY_DB: join(dir, "registry.sqlite"),
-      COMMAND_TOKEN_FILE: tokenFile,
-      COMMAND_PUBLIC_MQTT_URL: "mqtt://127.0.0.1:1883",
-      COMMAND_RATE_LIMIT_PER_TOKEN: "100000",
-      COMMISSIONING_CONNECT_TIMEOUT_S: "5",
-      MQTT_URL: "",
-      INFLUX_URL: influx.url,
-      INFLUX_TOKEN: influx.token,
-      INFLUX_ORG: influx.org,
-      INFLUX_BUCKET: influx.bucket,
-      LOG_LEVEL: "info",
-    },
+  svc = await startCliService({
+    tmpPrefix: "cli-commissioning-",
+    env: { COMMISSIONING_CONNECT_TIMEOUT_S: "5" },
   });
-  await waitForHttp(`${url}/health`, 60_000);
   const registered = await cli([
     "register",
     ...["--id", sl, "--kind", "streetlight", "--district", "Anfa", "--lat", "33.5905", "--lon", "-7.6512"],
@@ -98,8 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await service?.stop(10_000);
-  rmSync(dir, { recursive: true, force: true });
+  await svc?.stop();
 });
 
 describe("commissioning from the CLI", () => {
@@ -136,8 +64,8 @@ describe("commissioning from the CLI", () => {
   it("Ctrl-C stops watching with 130; the run goes on", async () => {
     expect((await cli(["commission", sl, "--no-watch"])).code).toBe(0);
     const child = spawn(process.execPath, [CLI, "watch", sl], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, CITY_API_URL: url, CITY_API_TOKEN: tokens.engineer },
+      cwd: svc.dir,
+      env: svc.cliEnv(svc.tokens.engineer),
     });
     let stdout = "";
     let stderr = "";

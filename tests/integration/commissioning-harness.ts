@@ -32,6 +32,7 @@ import { createRegistryCache } from "../../services/registry/cache.ts";
 import { openRegistry, type Registry } from "../../services/registry/registry.ts";
 import type { InfluxTestServer } from "../setup/influx.ts";
 import { startTestBroker } from "./broker-harness.ts";
+import { bearerJson } from "./harness/http.ts";
 import { eventually } from "./harness/wait.ts";
 
 export type Creds = { id: string; secret: string };
@@ -140,17 +141,7 @@ export async function startCommissioningStack(server: InfluxTestServer): Promise
   await eventually(() => mqttSide.isConnected(), 10_000, "the command service's MQTT connection");
   const devices: MqttClient[] = [];
 
-  const api: CommissioningStack["api"] = async (method, path, body) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${created.token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: await res.json() };
-  };
+  const api: CommissioningStack["api"] = bearerJson(base, created.token);
   const latestRun = async (id: string) =>
     (await api("GET", `/v1/devices/${id}/commissioning`)).body as CommissioningRun;
 
@@ -194,7 +185,7 @@ export async function startCommissioningStack(server: InfluxTestServer): Promise
       await app.close();
       await service.stop();
       await ingest.stop();
-      cache.stop();
+      await cache.stop();
       await broker.close();
       registry.close();
       await influx.close();

@@ -62,6 +62,7 @@ describe("liveness and the device page", () => {
 
   it("drops malformed presence, state, ack and digest messages and goes on", async () => {
     const creds = await s.register("traffic", "tr-junk");
+    const after = await s.register("traffic", "tr-after-junk");
     const junk = await mqtt.connectAsync(s.mqttUrl, { clientId: `junk-${s.run}` });
     const garbage: [string, string][] = [
       [`platform/v1/presence/traffic/${creds.id}`, "not json"],
@@ -74,7 +75,15 @@ describe("liveness and the device page", () => {
       ["platform/v1/ingest/activity", '{"at":1,"devices":[{"id":1}]}'],
     ];
     for (const [topic, payload] of garbage) await junk.publishAsync(topic, payload, { qos: 1 });
+    // Then a valid state of another device: the service handles its messages in order, so once this one shows,
+    // every message before it has been handled.
+    await junk.publishAsync(deviceTopic("traffic", after.id, "state"), '{"online":true}', { qos: 1 });
     await junk.endAsync();
+    await eventually(
+      async () => (await s.page(after.id)).liveness.state_online === true,
+      10_000,
+      "the valid state sent after the junk",
+    );
     expect((await s.page(creds.id)).liveness).toMatchObject({ state: "never_seen", state_online: null });
     s.startDevice("traffic", creds);
     await eventually(async () => (await s.page(creds.id)).liveness.state === "online", 10_000, "online");

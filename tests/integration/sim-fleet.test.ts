@@ -1,5 +1,6 @@
 // The simulated fleet against the platform's own broker and command service, wired as `npm start` wires them:
-// the command service's API (buildApp over a real registry, tokens from the token file) on a free port, the
+// the command service's API (harness/command-app.ts: buildApp over a real registry, tokens from the token file)
+// on a free port, the
 // broker (services/broker, in-process on free ports) following its access feed over HTTP with the svc-broker
 // token and told of changes by the command service's notifier. The simulator provisions its fleet through the
 // API as simulators/main.ts does, and every device connects as itself with the secret the registry issued.
@@ -9,26 +10,17 @@
 // leaves a last will; a one-day backfill arrives complete as batches of at most 500; commands on a device's
 // cmd topic are acked on its ack topic and show in its readings; a refused CONNECT (a device the broker has not
 // heard of yet) is retried slowly, not in a tight loop, and connects once the broker knows it.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
 import type { MqttClient } from "mqtt";
-import { Registry as Metrics } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pickPort } from "../../scripts/platform/processes.ts";
 import { httpAccessFeed } from "../../services/broker/access/feed.ts";
-import { buildApp } from "../../services/command/app.ts";
-import { provisionTokens } from "../../services/command/auth/token-file.ts";
-import { ensureLocalSecrets, type LocalSecrets } from "../../services/command/bootstrap-secrets.ts";
-import { commandConfigSchema } from "../../services/command/config.ts";
 import { createMqttNotifier, type Notifier } from "../../services/command/notifier.ts";
 import { type CommandAck, commandAck } from "../../services/contract/commands.ts";
 import { MAX_BATCH_READINGS } from "../../services/contract/readings.ts";
 import { parseDeviceTopic } from "../../services/contract/topics.ts";
 import { decodePayload, type ReadingResult, validateReading } from "../../services/contract/validate.ts";
 import { silentLogger } from "../../services/lib/log.ts";
-import { openRegistry, type Registry } from "../../services/registry/registry.ts";
 import { createApi } from "../../simulators/api.ts";
 import { type Clock, createSimClock } from "../../simulators/clock.ts";
 import { type SimulatorConfig, simulatorConfigSchema } from "../../simulators/config.ts";
@@ -36,71 +28,67 @@ import { openCredentialStore } from "../../simulators/credentials.ts";
 import { createFleet, type Fleet } from "../../simulators/fleet.ts";
 import { provisionFleet } from "../../simulators/provision.ts";
 import { startTestBroker, type TestBroker, uid, until } from "./broker-harness.ts";
+import { type CommandApp, createCommandApp } from "./harness/command-app.ts";
 
 type Message = { topic: string; payload: string; retain: boolean };
 
 const log = silentLogger();
-let dir: string;
-let secrets: LocalSecrets;
-let registry: Registry;
 let t: TestBroker;
 let commandUrl: string;
-let command: { app: FastifyInstance; notifier: Notifier | undefined } | undefined;
+/** The command service's API; its MQTT notifier is `notifier`, there while the service runs. */
+let command: CommandApp;
+let notifier: Notifier | undefined;
 const fleets: Fleet[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "sim-fleet-"));
-  secrets = ensureLocalSecrets(join(dir, "secrets"));
-  registry = openRegistry(join(dir, "registry.sqlite"));
-  provisionTokens(registry.tokens, secrets.tokenFile, log);
-  commandUrl = `http://127.0.0.1:${await pickPort(0)}`;
+  command = createCommandApp({
+    tmpPrefix: "sim-fleet-",
+    mqttUrl: () => t.mqttUrl,
+    onRegistryChange: () => notifier?.notify(),
+  });
+  const port = await pickPort(0);
+  commandUrl = `http://127.0.0.1:${port}`;
   // The broker follows the feed (its first pull is retried until the command service answers) and syncs at
   // once on the command service's notice; its poll, the fallback for a lost notice, is left at 5 s.
-  t = await startTestBroker({ feed: httpAccessFeed(commandUrl, secrets.token("svc-broker")) });
-  await startCommandService();
+  t = await startTestBroker({ feed: httpAccessFeed(commandUrl, command.secrets.token("svc-broker")) });
+  await startCommandService(port);
 });
 
 afterAll(async () => {
   await Promise.all(fleets.map((f) => f.stop()));
   await stopCommandService();
   await t?.close();
-  registry?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await command?.close();
 });
 
-/** As services/command/main.ts: the API on its port, announcing each change on platform/v1/registry/changed. */
-async function startCommandService(): Promise<void> {
-  const app = buildApp({
-    registry,
-    config: commandConfigSchema.parse({ mqtt: { url: t.mqttUrl } }),
-    log,
-    metrics: new Metrics(),
-    onRegistryChange: () => command?.notifier?.notify(),
-  });
-  command = { app, notifier: undefined };
-  await app.listen({ host: "127.0.0.1", port: Number(new URL(commandUrl).port) });
+/**
+ * As services/command/main.ts: the API on its port (the one it had, unless given), announcing each change on
+ * platform/v1/registry/changed.
+ */
+async function startCommandService(port?: number): Promise<void> {
+  await command.listen(port);
   // The notifier connects once the broker has read the feed: a CONNECT before that is refused with 0x03, after
   // which mqtt.js does not reconnect (no reconnectOnConnackError in services/command/notifier.ts).
   await t.broker.access.sync();
-  command.notifier = createMqttNotifier(
-    { url: t.mqttUrl, username: "svc-command", password: secrets.token("svc-command") },
+  notifier = createMqttNotifier(
+    { url: t.mqttUrl, username: "svc-command", password: command.secrets.token("svc-command") },
     () => ({
-      latest: registry.devices.changesSince(Number.MAX_SAFE_INTEGER, 1).latest,
-      access_latest: registry.access.changesSince(Number.MAX_SAFE_INTEGER, 1).latest,
+      latest: command.registry.devices.changesSince(Number.MAX_SAFE_INTEGER, 1).latest,
+      access_latest: command.registry.access.changesSince(Number.MAX_SAFE_INTEGER, 1).latest,
     }),
     log,
   );
 }
 
 async function stopCommandService(): Promise<void> {
-  await command?.notifier?.close();
-  await command?.app.close();
-  command = undefined;
+  await notifier?.close();
+  notifier = undefined;
+  await command?.stop();
 }
 
 /** A service account's client (svc-ingest, svc-command), closed with the broker. */
 function asService(name: "svc-ingest" | "svc-command"): Promise<MqttClient> {
-  return t.connect({ clientId: `${name}-${uid()}`, username: name, password: secrets.token(name) });
+  return t.connect({ clientId: `${name}-${uid()}`, username: name, password: command.secrets.token(name) });
 }
 
 /**
@@ -138,7 +126,7 @@ function config(
  * file; provisioned, and (unless told) known to the broker, which the command service's notice tells.
  */
 async function provisionedFleet(cfg: SimulatorConfig, opts: { clock?: Clock; brokerKnows?: false } = {}) {
-  const store = await openCredentialStore(join(dir, `${cfg.fleet.idPrefix}.json`), log);
+  const store = await openCredentialStore(join(command.dir, `${cfg.fleet.idPrefix}.json`), log);
   const fleet = createFleet({
     config: cfg,
     log,
@@ -150,7 +138,7 @@ async function provisionedFleet(cfg: SimulatorConfig, opts: { clock?: Clock; bro
   });
   fleets.push(fleet);
   const provisioned = await provisionFleet({
-    api: createApi({ url: commandUrl, token: secrets.token("simulator"), log }),
+    api: createApi({ url: commandUrl, token: command.token, log }),
     devices: fleet.devices,
     store,
     log,
@@ -318,8 +306,8 @@ describe("simulated fleet over MQTT", () => {
     // The command service loses its MQTT link, then goes down, right after the simulator registered the device:
     // the broker never got the notice and cannot look the device up, so it refuses it as unknown (0x04) until
     // the service is back.
-    await command?.notifier?.close();
-    if (command) command.notifier = undefined;
+    await notifier?.close();
+    notifier = undefined;
     try {
       const p = prefix();
       const cfg = config(
@@ -352,7 +340,7 @@ describe("simulated fleet over MQTT", () => {
       expect(fleet.stats().refused).toBe(0);
       await fleet.stop();
     } finally {
-      if (!command?.notifier) {
+      if (!notifier) {
         await stopCommandService();
         await startCommandService();
       }

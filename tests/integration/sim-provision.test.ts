@@ -1,117 +1,31 @@
 // Provisioning the fleet (register, keep the secrets, rotate what the credentials file lost) against the real
-// command service: buildApp (services/command/app.ts) over a real registry (SQLite in a temp dir), its tokens
-// provisioned from the token file `npm start` makes, listening on a free port. Each test has its own service,
-// registry and credentials file; hooks on the service only record what arrived.
+// command service (harness/command-app.ts: buildApp over a real registry in a temp dir, its tokens provisioned
+// from the token file `npm start` makes, listening on a free port). Each test has its own service, registry and
+// credentials file; hooks on the service only record what arrived.
 // What other people do to the registry meanwhile (an engineer rotating, revoking or decommissioning a device,
 // the service restarting) is done for real, through the API, between two of the simulator's requests.
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
-import { Registry as Metrics } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { buildApp } from "../../services/command/app.ts";
-import { provisionTokens } from "../../services/command/auth/token-file.ts";
-import { ensureLocalSecrets } from "../../services/command/bootstrap-secrets.ts";
-import { commandConfigSchema } from "../../services/command/config.ts";
 import { deviceRegistration } from "../../services/contract/devices.ts";
 import { silentLogger } from "../../services/lib/log.ts";
-import { generateSecret, hashSecret, verifySecret } from "../../services/lib/secrets.ts";
-import { openRegistry, type Registry } from "../../services/registry/registry.ts";
+import { generateSecret, hashSecret } from "../../services/lib/secrets.ts";
 import { type Api, createApi } from "../../simulators/api.ts";
 import { openCredentialStore } from "../../simulators/credentials.ts";
 import { planFleet, toRegistration } from "../../simulators/plan.ts";
 import { provisionFleet } from "../../simulators/provision.ts";
+import { type CommandApp, isLiveSecret, startCommandApp } from "./harness/command-app.ts";
 
-type Arrived = { method: string; path: string; auth?: string; body?: unknown };
-
-type CommandService = {
-  readonly url: string;
-  registry: Registry;
-  /** The simulator's API token (`simulator.token`, role engineer), as `npm start` makes it. */
-  token: string;
-  /** Every request that reached the service, with its JSON body as sent (before validation). */
-  arrived: Arrived[];
-  /** Builds the API over the registry and listens (again: on the port it had). */
-  start(): Promise<void>;
-  /** Stops listening; the registry stays. */
-  stop(): Promise<void>;
-  /** An API call as the local engineer. */
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
-  close(): Promise<void>;
-};
-
-const services: CommandService[] = [];
+const services: CommandApp[] = [];
 afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.close()));
 });
 
-async function startCommandService(): Promise<CommandService> {
-  const dir = mkdtempSync(join(tmpdir(), "sim-provision-"));
-  const secrets = ensureLocalSecrets(join(dir, "secrets"));
-  const registry = openRegistry(join(dir, "registry.sqlite"));
-  provisionTokens(registry.tokens, secrets.tokenFile, silentLogger());
-  const config = commandConfigSchema.parse({ mqtt: { url: "mqtt://127.0.0.1:1883" } });
-  const arrived: Arrived[] = [];
-  const pathOf = (url: string) => url.split("?")[0] as string;
-  let app: FastifyInstance | undefined;
-  let port = 0;
-  const service: CommandService = {
-    get url() {
-      return `http://127.0.0.1:${port}`;
-    },
-    registry,
-    token: secrets.token("simulator"),
-    arrived,
-    async start() {
-      app = buildApp({ registry, config, log: silentLogger(), metrics: new Metrics() });
-      app.addHook("onRequest", async (req) => {
-        arrived.push({ method: req.method, path: pathOf(req.url), auth: req.headers.authorization });
-      });
-      app.addHook("preValidation", async (req) => {
-        const entry = arrived.findLast((a) => a.path === pathOf(req.url));
-        if (entry) entry.body = req.body;
-      });
-      await app.listen({ host: "127.0.0.1", port });
-      port = (app.server.address() as AddressInfo).port;
-    },
-    async stop() {
-      await app?.close();
-      app = undefined;
-    },
-    async call(method, path, body) {
-      const res = await fetch(`${service.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${secrets.token("engineer")}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: await res.json() };
-    },
-    async close() {
-      await service.stop();
-      registry.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+async function startCommandService(): Promise<CommandApp> {
+  const service = await startCommandApp({ tmpPrefix: "sim-provision-" });
   services.push(service);
-  await service.start();
   return service;
-}
-
-/** Whether `secret` is the device's live credential in the registry (scrypt hash). */
-async function isLiveSecret(registry: Registry, id: string, secret: string | undefined): Promise<boolean> {
-  const row = registry.db
-    .prepare(
-      `SELECT c.secret_hash FROM devices d JOIN device_credentials c
-         ON c.device_id = d.id AND c.generation = d.credential_generation AND c.revoked_at IS NULL
-        WHERE d.id = ?`,
-    )
-    .get(id) as { secret_hash: string } | undefined;
-  return row !== undefined && secret !== undefined && (await verifySecret(secret, row.secret_hash));
 }
 
 /** The simulator's API client, with `actions[path]` done once, right after the first answer to `path`. */
@@ -134,7 +48,7 @@ const fleet = (n: number) =>
   planFleet({ seed: "prov", streetlights: n, airquality: 2, traffic: 2, intervalS: 10, idPrefix: "p" });
 
 async function provision(
-  svc: CommandService,
+  svc: CommandApp,
   file: string,
   n: number,
   opts: { token?: string; api?: (api: Api) => Api } = {},
@@ -267,7 +181,7 @@ describe("provisioning the fleet", () => {
         meanwhile(api, {
           "/v1/devices/bulk": () => svc.stop(),
           "/v1/devices": async () => {
-            await svc.start();
+            await svc.listen();
             const res = await svc.call("POST", `/v1/devices/${gone.id}/decommission`, {
               reason: "pole removed",
             });

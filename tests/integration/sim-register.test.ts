@@ -1,133 +1,36 @@
-// registerFleet against the real command service: buildApp (services/command/app.ts) over a real registry
-// (SQLite in a temp dir), its tokens provisioned from the token file `npm start` makes, listening on a free
-// port. Each test has its own service; hooks on it only record what arrived and what it answered.
+// registerFleet against the real command service (harness/command-app.ts: buildApp over a real registry in a temp
+// dir, its tokens provisioned from the token file `npm start` makes, listening on a free port). Each test has its
+// own service; hooks on it only record what arrived and what it answered.
 // The service's faults are real ones: not listening yet, and a registry whose write lock another connection
 // holds beyond the service's busy timeout (5 s, services/registry/store.ts), which the service answers 500.
-import { mkdtempSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { Registry as Metrics } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { pickPort } from "../../scripts/platform/processes.ts";
-import { buildApp } from "../../services/command/app.ts";
-import { provisionTokens } from "../../services/command/auth/token-file.ts";
-import { ensureLocalSecrets } from "../../services/command/bootstrap-secrets.ts";
-import { commandConfigSchema } from "../../services/command/config.ts";
 import { refusalMessage } from "../../services/command/routes/devices.ts";
 import { type DeviceRegistration, deviceRegistration } from "../../services/contract/devices.ts";
 import { silentLogger } from "../../services/lib/log.ts";
-import { generateSecret, hashSecret, verifySecret } from "../../services/lib/secrets.ts";
-import { openRegistry, type Registry } from "../../services/registry/registry.ts";
+import { generateSecret, hashSecret } from "../../services/lib/secrets.ts";
 import { createApi } from "../../simulators/api.ts";
 import { planFleet, toRegistration } from "../../simulators/plan.ts";
 import { registerFleet } from "../../simulators/register.ts";
+import { type CommandApp, createCommandApp, isLiveSecret } from "./harness/command-app.ts";
 
-type Arrived = { method: string; path: string; contentType?: string; auth?: string; body?: unknown };
-
-type CommandService = {
-  readonly url: string;
-  dbPath: string;
-  registry: Registry;
-  /** The simulator's API token (`simulator.token`, role engineer), as `npm start` makes it. */
-  token: string;
-  /** Every request that reached the service, with its JSON body as sent (before validation). */
-  arrived: Arrived[];
-  answered: { path: string; status: number }[];
-  listen(port?: number): Promise<void>;
-  /** An API call as the local engineer. */
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
-  close(): Promise<void>;
-};
-
-const services: CommandService[] = [];
+const services: CommandApp[] = [];
 afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.close()));
 });
 
 /** The service built over its own registry and token file, not listening yet. */
-function createCommandService(): CommandService {
-  const dir = mkdtempSync(join(tmpdir(), "sim-register-"));
-  const secrets = ensureLocalSecrets(join(dir, "secrets"));
-  const dbPath = join(dir, "registry.sqlite");
-  const registry = openRegistry(dbPath);
-  provisionTokens(registry.tokens, secrets.tokenFile, silentLogger());
-  const app = buildApp({
-    registry,
-    config: commandConfigSchema.parse({ mqtt: { url: "mqtt://127.0.0.1:1883" } }),
-    log: silentLogger(),
-    metrics: new Metrics(),
-  });
-  const arrived: Arrived[] = [];
-  const answered: { path: string; status: number }[] = [];
-  const pathOf = (url: string) => url.split("?")[0] as string;
-  app.addHook("onRequest", async (req) => {
-    arrived.push({
-      method: req.method,
-      path: pathOf(req.url),
-      contentType: req.headers["content-type"],
-      auth: req.headers.authorization,
-    });
-  });
-  app.addHook("preValidation", async (req) => {
-    const entry = arrived.findLast((a) => a.path === pathOf(req.url));
-    if (entry) entry.body = req.body;
-  });
-  app.addHook("onResponse", async (req, reply) => {
-    answered.push({ path: pathOf(req.url), status: reply.statusCode });
-  });
-  let url = "";
-  const service: CommandService = {
-    get url() {
-      return url;
-    },
-    dbPath,
-    registry,
-    token: secrets.token("simulator"),
-    arrived,
-    answered,
-    async listen(port = 0) {
-      await app.listen({ host: "127.0.0.1", port });
-      url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    },
-    async call(method, path, body) {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${secrets.token("engineer")}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: await res.json() };
-    },
-    async close() {
-      await app.close();
-      registry.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+function createCommandService(): CommandApp {
+  const service = createCommandApp({ tmpPrefix: "sim-register-" });
   services.push(service);
   return service;
 }
 
-async function startCommandService(): Promise<CommandService> {
+async function startCommandService(): Promise<CommandApp> {
   const service = createCommandService();
   await service.listen();
   return service;
-}
-
-/** Whether `secret` is the device's live credential in the registry (scrypt hash). */
-async function isLiveSecret(registry: Registry, id: string, secret: string): Promise<boolean> {
-  const row = registry.db
-    .prepare(
-      `SELECT c.secret_hash FROM devices d JOIN device_credentials c
-         ON c.device_id = d.id AND c.generation = d.credential_generation AND c.revoked_at IS NULL
-        WHERE d.id = ?`,
-    )
-    .get(id) as { secret_hash: string } | undefined;
-  return row !== undefined && (await verifySecret(secret, row.secret_hash));
 }
 
 const registrations = (n: number) =>
@@ -135,7 +38,7 @@ const registrations = (n: number) =>
     toRegistration,
   );
 const api = (url: string, token: string) => createApi({ url, token, log: silentLogger() });
-const bulkRequests = (s: CommandService, from = 0) =>
+const bulkRequests = (s: CommandApp, from = 0) =>
   s.arrived.slice(from).filter((a) => a.path === "/v1/devices/bulk");
 
 describe("registerFleet", () => {

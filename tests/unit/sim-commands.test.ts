@@ -4,16 +4,11 @@
 import { describe, expect, it } from "vitest";
 import { commandAck, type DeviceCommandInput } from "../../services/contract/commands.ts";
 import type { StreetlightReading } from "../../services/contract/readings.ts";
-import { silentLogger } from "../../services/lib/log.ts";
-import { createFakeClock } from "../../simulators/clock.ts";
 import { type CommandTarget, handleCommand } from "../../simulators/commands.ts";
-import { createDeviceRuntime } from "../../simulators/device.ts";
 import { type FaultRates, NO_FAULTS } from "../../simulators/faults.ts";
-import { createLimiter } from "../../simulators/limiter.ts";
-import { createMemoryBroker } from "../../simulators/memory-link.ts";
-import { createModel } from "../../simulators/models/index.ts";
 import { BLINK_HALF_PERIOD_MS, nominalPowerW, STANDBY_W } from "../../simulators/models/streetlight.ts";
-import { planFleet, type StreetlightDevice } from "../../simulators/plan.ts";
+import type { StreetlightDevice } from "../../simulators/plan.ts";
+import { simDevice } from "./sim-harness.ts";
 
 const NOON = Date.UTC(2025, 0, 14, 12); // daytime in Casablanca: the program keeps the lamp off
 const ISSUED = new Date(NOON).toISOString();
@@ -23,31 +18,13 @@ async function setup(
   faults: FaultRates = NO_FAULTS,
   live = true,
 ) {
-  const clock = createFakeClock(NOON);
-  const broker = createMemoryBroker();
-  const devices = planFleet({
+  const { clock, broker, device, runtime } = simDevice({
     seed: "cmd",
-    streetlights: 1,
-    airquality: 1,
-    traffic: 1,
-    intervalS: 10,
+    kind,
+    startMs: NOON,
     idPrefix: "c",
-  });
-  const device = devices.find((d) => d.kind === kind);
-  if (!device) throw new Error("no device");
-  const runtime = createDeviceRuntime({
-    device,
-    model: createModel(device, { seed: "cmd", faults }),
-    clock,
-    link: broker.factory,
-    linkOptions: { url: "mqtt://memory", keepaliveS: 30, reconnectPeriodMs: 1000, connectTimeoutMs: 1000 },
-    credentials: { username: device.id, password: "secret" },
-    limiter: createLimiter(8),
-    maxInflight: 2,
-    maxBacklog: 100_000,
-    seed: "cmd",
     faults,
-    log: silentLogger(),
+    password: "secret",
   });
   if (live) runtime.startLive();
   else void runtime.connect(1000);
@@ -110,7 +87,9 @@ describe("streetlight commands", () => {
     send({ id: "r", cmd: "dim", level_pct: 80, ramp_s: 40, issued_at: ISSUED });
     const t0 = clock.now();
     await clock.advance(60_000);
-    for (const r of readings().filter((x) => Number(x.ts) > t0)) {
+    const ramp = readings().filter((x) => Number(x.ts) > t0);
+    expect(ramp).not.toHaveLength(0);
+    for (const r of ramp) {
       const expected = Math.min(80, (80 * (Number(r.ts) - t0)) / 40_000);
       expect(r.dim_pct).toBeCloseTo(expected, 0);
     }
@@ -129,7 +108,9 @@ describe("streetlight commands", () => {
       expect(r.dim_pct).toBe(on ? 100 : 0);
       expect(r.power_w > 1).toBe(on);
     }
-    for (const r of readings().filter((x) => Number(x.ts) >= t0 + 60_000)) expect(r.dim_pct).toBe(0);
+    const after = readings().filter((x) => Number(x.ts) >= t0 + 60_000);
+    expect(after).not.toHaveLength(0);
+    for (const r of after) expect(r.dim_pct).toBe(0);
   });
 
   it("a lamp in a lamp-failure episode acks failed with hardware_fault and keeps its level", async () => {
@@ -189,6 +170,11 @@ describe("commands to devices without a lamp, and invalid commands", () => {
   const streetlight = { kind: "streetlight" as const, lamp, busy: false };
   const run = (cmd: unknown, target: CommandTarget = streetlight) =>
     handleCommand(JSON.stringify(cmd), target, 1000);
+  /** The ack of a command that was answered; fails the test when it was not. */
+  const ackOf = (out: ReturnType<typeof handleCommand>) => {
+    if (!out.answered) return expect.fail(`not answered: ${out.detail}`);
+    return out.ack;
+  };
 
   it.each(["airquality", "traffic"] as const)("%s: identify ok, dim rejected unsupported", async (kind) => {
     expect(run({ id: "x", cmd: "identify", issued_at: ISSUED }, noLamp(kind))).toMatchObject({
@@ -207,9 +193,9 @@ describe("commands to devices without a lamp, and invalid commands", () => {
   it("rejects a command failing the contract's schema as invalid, naming the field", () => {
     const out = run({ id: "v", cmd: "dim", level_pct: 150, issued_at: ISSUED });
     expect(out).toMatchObject({ ack: { id: "v", status: "rejected", reason: "invalid" } });
-    if (out.answered) expect(out.ack.detail).toContain("level_pct");
+    expect(ackOf(out).detail).toContain("level_pct");
     const noIssued = run({ id: "v2", cmd: "identify" });
-    if (noIssued.answered) expect(noIssued.ack.detail).toContain("issued_at");
+    expect(ackOf(noIssued).detail).toContain("issued_at");
     expect(run({ id: "v3", cmd: "identify", duration_s: 0, issued_at: ISSUED })).toMatchObject({
       ack: { status: "rejected", reason: "invalid" },
     });
@@ -231,6 +217,6 @@ describe("commands to devices without a lamp, and invalid commands", () => {
       run({ id: "3", cmd: "dim", level_pct: -1, issued_at: ISSUED }),
       run({ id: "4", cmd: "x".repeat(600), issued_at: ISSUED }),
     ];
-    for (const o of outs) if (o.answered) expect(commandAck.safeParse(o.ack).success).toBe(true);
+    for (const o of outs) expect(commandAck.safeParse(ackOf(o)).success).toBe(true);
   });
 });

@@ -6,13 +6,8 @@ import { silentLogger } from "../../services/lib/log.ts";
 import type { Api, ApiAnswer, ApiRequest } from "../../simulators/api.ts";
 import { createFakeClock } from "../../simulators/clock.ts";
 import { type CommissionOptions, commissionFleet } from "../../simulators/commission.ts";
-import { createDeviceRuntime } from "../../simulators/device.ts";
-import { NO_FAULTS } from "../../simulators/faults.ts";
-import { createLimiter } from "../../simulators/limiter.ts";
 import { refusalDelayMs } from "../../simulators/link.ts";
-import { createMemoryBroker } from "../../simulators/memory-link.ts";
-import { createModel } from "../../simulators/models/index.ts";
-import { planFleet } from "../../simulators/plan.ts";
+import { simDevice } from "./sim-harness.ts";
 
 const ok = (body: unknown): ApiAnswer => ({ ok: true, status: 200, body });
 const fail = (status: number, error: string): ApiAnswer => ({
@@ -190,25 +185,16 @@ describe("a refused CONNECT", () => {
   it("is logged once per device with the reason, counted, and does not hold up a stop", async () => {
     const lines: { level: number; msg: string; code?: number }[] = [];
     const log = pino({ level: "debug" }, { write: (s: string) => lines.push(JSON.parse(s)) });
-    const clock = createFakeClock(Date.UTC(2025, 0, 14, 12));
-    const broker = createMemoryBroker();
-    const [device] = planFleet({ seed: "r", streetlights: 1, airquality: 0, traffic: 0, intervalS: 10 });
-    if (!device) throw new Error("no device");
-    broker.refuse(device.id, { code: 4, reason: "bad user name or password" });
-    const runtime = createDeviceRuntime({
-      device,
-      model: createModel(device, { seed: "r", faults: NO_FAULTS }),
-      clock,
-      link: broker.factory,
-      linkOptions: { url: "mqtt://memory", keepaliveS: 30, reconnectPeriodMs: 1000, connectTimeoutMs: 1000 },
-      credentials: { username: device.id, password: "wrong" },
-      limiter: createLimiter(8),
-      maxInflight: 2,
-      maxBacklog: 1000,
+    const { broker, device, runtime } = simDevice({
       seed: "r",
-      faults: NO_FAULTS,
+      kind: "streetlight",
+      startMs: Date.UTC(2025, 0, 14, 12),
+      fleet: { streetlights: 1, airquality: 0, traffic: 0 },
+      password: "wrong",
+      maxBacklog: 1000,
       log,
     });
+    broker.refuse(device.id, { code: 4, reason: "bad user name or password" });
     expect(await runtime.connect(50)).toBe(false);
     expect(runtime.stats().refused).toBe(true);
     const warnings = lines.filter((l) => l.level === 40 && l.msg.includes("refused"));

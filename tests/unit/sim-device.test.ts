@@ -2,15 +2,9 @@
 // The real MQTT path (mqtt.js against a broker) is covered by tests/integration/sim-fleet.test.ts.
 import { describe, expect, it } from "vitest";
 import { MAX_BATCH_READINGS } from "../../services/contract/readings.ts";
-import { silentLogger } from "../../services/lib/log.ts";
 import { encodeChunk, type QueuedReading, takeChunk } from "../../simulators/batch.ts";
-import { createFakeClock } from "../../simulators/clock.ts";
-import { createDeviceRuntime } from "../../simulators/device.ts";
 import { type FaultRates, NO_FAULTS } from "../../simulators/faults.ts";
-import { createLimiter } from "../../simulators/limiter.ts";
-import { createMemoryBroker } from "../../simulators/memory-link.ts";
-import { createModel } from "../../simulators/models/index.ts";
-import { planFleet } from "../../simulators/plan.ts";
+import { simDevice } from "./sim-harness.ts";
 
 const START = Date.UTC(2025, 0, 14, 12);
 
@@ -19,32 +13,12 @@ function setup(
   faults: FaultRates = NO_FAULTS,
   intervalS = 10,
 ) {
-  const clock = createFakeClock(START);
-  const links = createMemoryBroker();
-  const devices = planFleet({
-    seed: "dev",
-    streetlights: 1,
-    airquality: 1,
-    traffic: 1,
-    intervalS,
-    idPrefix: "u",
-  });
-  const device = devices.find((d) => d.kind === kind) ?? devices[0];
-  if (!device) throw new Error("no device");
-  const runtime = createDeviceRuntime({
-    device,
-    model: createModel(device, { seed: "dev", faults }),
+  const {
     clock,
-    link: links.factory,
-    linkOptions: { url: "mqtt://memory", keepaliveS: 30, reconnectPeriodMs: 1000, connectTimeoutMs: 1000 },
-    credentials: { username: device.id },
-    limiter: createLimiter(8),
-    maxInflight: 2,
-    maxBacklog: 100_000,
-    seed: "dev",
-    faults,
-    log: silentLogger(),
-  });
+    broker: links,
+    device,
+    runtime,
+  } = simDevice({ seed: "dev", kind, startMs: START, idPrefix: "u", intervalS, faults });
   const telemetry = () => links.sent.filter((s) => s.topic.endsWith("/telemetry"));
   const readings = () =>
     telemetry().flatMap((s) => [JSON.parse(s.payload)].flat() as { ts: number; seq: number }[]);

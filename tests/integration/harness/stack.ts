@@ -11,6 +11,8 @@ import { type DeviceKind, deviceTopic } from "../../../services/contract/topics.
 import { INGEST_NODE_FLAGS } from "../../../services/ingest/runtime.ts";
 import { connectInflux, type InfluxClient } from "../../../services/lib/influx/index.ts";
 import { silentLogger } from "../../../services/lib/log.ts";
+import { bearerJson } from "./http.ts";
+import { metricValue } from "./metrics.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 
@@ -49,6 +51,7 @@ export type Stack = {
   restartIngest(signal: "SIGTERM" | "SIGKILL"): Promise<void>;
   killIngest(signal: "SIGTERM" | "SIGKILL"): Promise<void>;
   startIngest(): Promise<void>;
+  /** The sum of a metric's samples with these labels; throws when the service has no such metric. */
   metric(service: "ingest" | "broker", name: string, labels?: Record<string, string>): Promise<number>;
   ingestPid(): number | undefined;
   stop(): Promise<void>;
@@ -168,23 +171,9 @@ export async function startStack(
     }
     return client;
   }
-  async function api(method: string, path: string, body?: unknown, as: LocalPrincipal = "engineer") {
-    const res = await fetch(`${commandUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${secrets.token(as)}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {}
+  const api: Stack["api"] = (method, path, body, as = "engineer") =>
     // biome-ignore lint/suspicious/noExplicitAny: JSON answers, read field by field by the tests
-    return { status: res.status, body: parsed as any };
-  }
+    bearerJson<any>(commandUrl, secrets.token(as), { lenient: true })(method, path, body);
 
   return {
     mqttUrl,
@@ -219,13 +208,7 @@ export async function startStack(
     startIngest,
     async metric(service, name, labels = {}) {
       const text = await (await fetch(`${service === "ingest" ? ingestOps : brokerOps}/metrics`)).text();
-      let sum = 0;
-      for (const line of text.split("\n")) {
-        if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-        if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-          sum += Number(line.split(" ").at(-1));
-      }
-      return sum;
+      return metricValue(text, name, labels);
     },
     ingestPid: () => children.get("ingest")?.proc.pid,
     async stop() {
