@@ -85,6 +85,8 @@ function carryOut(cmd: DeviceCommand, target: CommandTarget, nowMs: number, answ
       case "identify":
         return answer("ok");
       case "dim":
+      case "override":
+      case "cancel_override":
         return answer("rejected", "unsupported", `a ${target.kind} device has no lamp to dim`);
     }
   }
@@ -102,6 +104,10 @@ function carryOut(cmd: DeviceCommand, target: CommandTarget, nowMs: number, answ
       });
       return answer("ok", undefined, undefined, level);
     }
+    case "override":
+    case "cancel_override":
+      // Issue 4: the schedule handler (simulators/schedule.ts) carries these out.
+      return answer("rejected", "unsupported", "overrides are not implemented yet");
   }
 }
 

@@ -24,6 +24,10 @@ export const PERMISSIONS = {
   "commissioning:run": "Start and re-run commissioning, send identify and test-dim commands.",
   "commissioning:signoff": "Sign a device off as commissioned.",
   "reports:read": "Read energy and savings reports (issue 5).",
+  "schedules:read":
+    "Read programs, calendars, groups, assignments, overrides, rollouts and compliance (issue 4).",
+  "schedules:write": "Create and edit programs, calendars and groups; assign calendars.",
+  "overrides:write": "Set and cancel overrides of the dimming schedule.",
   "tokens:admin": "Create, list and revoke API tokens.",
   "registry:feed": "Follow the registry change feed (services).",
   "access:feed": "Follow the access feed with credential hashes (the broker).",
@@ -31,15 +35,26 @@ export const PERMISSIONS = {
 export type Permission = keyof typeof PERMISSIONS;
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  operator: ["devices:read"],
-  engineer: ["devices:read", "devices:write", "commissioning:run", "commissioning:signoff"],
-  energy_manager: ["devices:read", "reports:read"],
+  operator: ["devices:read", "schedules:read", "overrides:write"],
+  engineer: [
+    "devices:read",
+    "devices:write",
+    "commissioning:run",
+    "commissioning:signoff",
+    "schedules:read",
+    "schedules:write",
+    "overrides:write",
+  ],
+  energy_manager: ["devices:read", "reports:read", "schedules:read"],
   admin: [
     "devices:read",
     "devices:write",
     "commissioning:run",
     "commissioning:signoff",
     "reports:read",
+    "schedules:read",
+    "schedules:write",
+    "overrides:write",
     "tokens:admin",
     "registry:feed",
   ],
@@ -54,7 +69,7 @@ export function can(role: Role, permission: Permission): boolean {
 
 /** Channels of its own topic prefix a device may publish to / subscribe to; later issues append here. */
 export const DEVICE_PUBLISH_CHANNELS = ["telemetry", "state", "ack"] as const;
-export const DEVICE_SUBSCRIBE_CHANNELS = ["cmd"] as const;
+export const DEVICE_SUBSCRIBE_CHANNELS = ["cmd", "calendar"] as const;
 
 /**
  * MQTT topic filters each service role may publish to and subscribe to. A requested subscription must be
@@ -68,7 +83,7 @@ export const SERVICE_ACL: Readonly<
     subscribe: ["city/v1/+/+/telemetry", "platform/v1/registry/changed"],
   },
   service_command: {
-    publish: ["city/v1/+/+/cmd", "platform/v1/registry/changed"],
+    publish: ["city/v1/+/+/cmd", "city/v1/streetlight/+/calendar", "platform/v1/registry/changed"],
     subscribe: ["city/v1/+/+/state", "city/v1/+/+/ack", "platform/v1/presence/#", "platform/v1/ingest/#"],
   },
   service_broker: { publish: [], subscribe: [] },

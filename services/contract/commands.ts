@@ -3,7 +3,8 @@
 //   city/v1/{kind}/{deviceId}/ack  device → platform, QoS 1, one ack object naming the command's id
 // After TALQ's command model: a command sets a level (0–100 %) with an optional ramp and, for an override, a
 // duration after which the lamp returns to its program; `identify` is TALQ's blink cycle for finding a lamp.
-// Issue 4 adds calendar and program commands to this union.
+// Issue 4 adds `override` and `cancel_override` (dimming schedules' overrides; calendars travel retained on
+// their own channel, contract/schedule.ts).
 import { z } from "zod";
 
 /** A command id: unique per command, echoed by the ack (the platform uses a UUID). */
@@ -37,7 +38,39 @@ export const dimCommand = z.object({
   issued_at: z.string(),
 });
 
-export const deviceCommand = z.discriminatedUnion("cmd", [identifyCommand, dimCommand]);
+/**
+ * A scheduled override (TALQ override): `level_pct` from `starts_at` until `expires_at`, then back to the
+ * program. The lamp holds one override: a newer one replaces the older at once (even one that starts later);
+ * it refuses one whose `expires_at` has passed (`expired`) and is never late to end one.
+ */
+export const overrideCommand = z.object({
+  id: commandId,
+  cmd: z.literal("override"),
+  /** The platform's override id (several lamps share it; `cancel_override` names it). */
+  override_id: z.string().min(1).max(64),
+  level_pct: z.number().min(0).max(100),
+  ramp_s: z.number().int().min(0).max(3600).default(0),
+  /** ISO 8601; the lamp applies the level from then (at once if it has passed). */
+  starts_at: z.iso.datetime({ offset: true }),
+  expires_at: z.iso.datetime({ offset: true }),
+  reason: z.string().min(1).max(200),
+  issued_at: z.string(),
+});
+
+/** Ends the lamp's override `override_id` now (ignored, acked ok, if the lamp holds another one or none). */
+export const cancelOverrideCommand = z.object({
+  id: commandId,
+  cmd: z.literal("cancel_override"),
+  override_id: z.string().min(1).max(64),
+  issued_at: z.string(),
+});
+
+export const deviceCommand = z.discriminatedUnion("cmd", [
+  identifyCommand,
+  dimCommand,
+  overrideCommand,
+  cancelOverrideCommand,
+]);
 export type DeviceCommand = z.infer<typeof deviceCommand>;
 export type DeviceCommandInput = z.input<typeof deviceCommand>;
 export type CommandName = DeviceCommand["cmd"];
@@ -49,6 +82,7 @@ export const ACK_REASONS = {
   hardware_fault:
     "The device accepted the command but its hardware could not carry it out (lamp or driver failure).",
   busy: "The device is in a state where it cannot act now (firmware update, …).",
+  expired: "An override whose expires_at had passed when it arrived (never applied late).",
 } as const;
 export type AckReason = keyof typeof ACK_REASONS;
 
@@ -61,7 +95,7 @@ export const commandAck = z.object({
   detail: z.string().max(500).optional(),
   /** Device time of the ack, epoch ms. */
   ts: z.number(),
-  /** For dim: the level now in effect, %. */
+  /** For dim and override: the level now in effect, %. */
   level_pct: z.number().min(0).max(100).optional(),
 });
 export type CommandAck = z.infer<typeof commandAck>;

@@ -2,11 +2,12 @@
 //   city/v1/{kind}/{deviceId}/telemetry  device → platform, QoS 1, one reading or an array of ≤ 500
 //   city/v1/{kind}/{deviceId}/state      device → platform, retained, {"online":true|false} (last will)
 //   city/v1/{kind}/{deviceId}/cmd        platform → device, QoS 1, commands (contract/commands.ts)
-//   city/v1/{kind}/{deviceId}/ack        device → platform, QoS 1, command acks
+//   city/v1/{kind}/{deviceId}/ack        device → platform, QoS 1, command and calendar acks
+//   city/v1/{kind}/{deviceId}/calendar   platform → device, QoS 1, retained: the lamp's calendar (contract/schedule.ts)
 export const TOPIC_ROOT = "city/v1";
 export const DEVICE_KINDS = ["streetlight", "airquality", "traffic"] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
-export const CHANNELS = ["telemetry", "state", "cmd", "ack"] as const;
+export const CHANNELS = ["telemetry", "state", "cmd", "ack", "calendar"] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export const DEVICE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{2,63}$/;

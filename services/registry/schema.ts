@@ -115,4 +115,110 @@ export const MIGRATIONS: readonly string[] = [
      data TEXT,
      PRIMARY KEY (run_id, name)
    );`,
+  // 3 (issue 4): dimming schedules. Programs and calendars are edited in place (revision + 1); every calendar
+  // document sent to lamps is kept (schedule_documents: its version is the one on the wire), and every delivery
+  // of a document or an override to a lamp is a row of a rollout, so "what was this lamp told at time t" (the
+  // compliance check) and "how far has this push got" are both queries.
+  `CREATE TABLE schedule_programs (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     description TEXT,
+     switch_points TEXT NOT NULL,
+     revision INTEGER NOT NULL,
+     created_at TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     updated_by TEXT NOT NULL,
+     deleted_at TEXT
+   );
+   CREATE TABLE schedule_calendars (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     description TEXT,
+     rules TEXT NOT NULL,
+     default_program TEXT NOT NULL,
+     revision INTEGER NOT NULL,
+     created_at TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     updated_by TEXT NOT NULL,
+     deleted_at TEXT
+   );
+   CREATE TABLE device_groups (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     description TEXT,
+     created_at TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE device_group_members (
+     group_id TEXT NOT NULL REFERENCES device_groups (id) ON DELETE CASCADE,
+     device_id TEXT NOT NULL,
+     added_at TEXT NOT NULL,
+     added_by TEXT NOT NULL,
+     PRIMARY KEY (group_id, device_id)
+   );
+   CREATE INDEX device_group_members_device ON device_group_members (device_id);
+   CREATE TABLE schedule_assignments (
+     target_type TEXT NOT NULL CHECK (target_type IN ('device', 'group', 'district')),
+     target_id TEXT NOT NULL,
+     calendar_id TEXT NOT NULL,
+     assigned_at TEXT NOT NULL,
+     assigned_by TEXT NOT NULL,
+     PRIMARY KEY (target_type, target_id)
+   );
+   CREATE INDEX schedule_assignments_calendar ON schedule_assignments (calendar_id);
+   CREATE TABLE schedule_documents (
+     version INTEGER PRIMARY KEY AUTOINCREMENT,
+     calendar_id TEXT NOT NULL,
+     calendar_revision INTEGER NOT NULL,
+     document TEXT NOT NULL,
+     content_hash TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE schedule_overrides (
+     id TEXT PRIMARY KEY,
+     target_type TEXT NOT NULL CHECK (target_type IN ('devices', 'group', 'district')),
+     target_id TEXT NOT NULL,
+     level_pct REAL NOT NULL,
+     ramp_s INTEGER NOT NULL,
+     starts_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     cancelled_at TEXT,
+     cancelled_by TEXT
+   );
+   CREATE INDEX schedule_overrides_expires ON schedule_overrides (expires_at);
+   CREATE TABLE schedule_rollouts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     kind TEXT NOT NULL CHECK (kind IN ('calendar', 'override', 'cancel_override')),
+     version INTEGER REFERENCES schedule_documents (version),
+     override_id TEXT REFERENCES schedule_overrides (id),
+     cause TEXT NOT NULL,
+     target_type TEXT,
+     target_id TEXT,
+     total INTEGER NOT NULL,
+     created_at TEXT NOT NULL,
+     created_by TEXT NOT NULL
+   );
+   CREATE TABLE schedule_deliveries (
+     rollout_id INTEGER NOT NULL REFERENCES schedule_rollouts (id),
+     device_id TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'applied', 'rejected', 'expired', 'superseded')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     created_at TEXT NOT NULL,
+     sent_at TEXT,
+     delivered_at TEXT,
+     acked_at TEXT,
+     state_at TEXT NOT NULL,
+     reason TEXT,
+     detail TEXT,
+     PRIMARY KEY (rollout_id, device_id)
+   );
+   CREATE INDEX schedule_deliveries_device ON schedule_deliveries (device_id, rollout_id);
+   CREATE INDEX schedule_deliveries_open ON schedule_deliveries (state, device_id)
+     WHERE state IN ('pending', 'delivered');`,
 ];
