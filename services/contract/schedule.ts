@@ -21,15 +21,14 @@ export const scheduleId = z.string().regex(SCHEDULE_ID_PATTERN, {
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
-const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
+/** `at` of a switch point: "sunset", "sunrise" or a local time "HH:MM" (24-hour). */
+export const SWITCH_AT = /^(sunset|sunrise|([01]\d|2[0-3]):[0-5]\d)$/;
 const isoDate = z.iso.date({ error: "must be a date YYYY-MM-DD" });
 
 /** One switch point of a program: a fixed local time "HH:MM", or sunset / sunrise with an offset in minutes. */
 export const switchPoint = z
   .object({
-    at: z.union([z.literal("sunset"), z.literal("sunrise"), z.string().regex(hhmm)], {
-      error: 'must be "sunset", "sunrise" or a local time "HH:MM"',
-    }),
+    at: z.string().regex(SWITCH_AT, { error: 'must be "sunset", "sunrise" or a local time "HH:MM"' }),
     /** Astronomical points only: minutes after (+) or before (−) the event. */
     offset_min: z.number().int().min(-180).max(180).optional(),
     level_pct: z.number().min(0).max(100),

@@ -199,6 +199,14 @@ describe("authorizePublish", () => {
     );
   });
 
+  it("lets the command service publish a streetlight's calendar, and no device publish one", () => {
+    expect(hooks.authorizePublish(as(service("svc-command")), publish(own("calendar")))).toEqual(ALLOW);
+    expect(hooks.authorizePublish(as(device()), publish(own("calendar")))).toEqual(deny("topic_not_permitted"));
+    expect(
+      hooks.authorizePublish(as(service("svc-command")), publish("city/v1/traffic/tc-0001/calendar")),
+    ).toEqual(deny("topic_not_permitted"));
+  });
+
   it("refuses a client without a principal, and a session whose access changed", () => {
     expect(hooks.authorizePublish(as(undefined), publish(own("telemetry")))).toEqual(deny("unauthenticated"));
     const stale = { ...device(), generation: 0 };
@@ -209,14 +217,17 @@ describe("authorizePublish", () => {
 describe("authorizeSubscribe", () => {
   const ingest = () => service("svc-ingest");
 
-  it("lets a device subscribe to its own cmd only", () => {
+  it("lets a device subscribe to its own cmd and calendar only", () => {
     expect(hooks.authorizeSubscribe(as(device()), sub(own("cmd")))).toEqual({ ok: true, qos: 1 });
+    expect(hooks.authorizeSubscribe(as(device()), sub(own("calendar")))).toEqual({ ok: true, qos: 1 });
   });
 
   it.each<[string, string, BrokerReason]>([
     ["#", "#", "wildcard_not_permitted"],
     ["its own cmd by wildcard", "city/v1/streetlight/+/cmd", "wildcard_not_permitted"],
     ["another device's cmd", own("cmd", "sl-0002"), "topic_not_permitted"],
+    ["another device's calendar", own("calendar", "sl-0002"), "topic_not_permitted"],
+    ["every lamp's calendar", "city/v1/streetlight/+/calendar", "wildcard_not_permitted"],
     ["its own telemetry", own("telemetry"), "topic_not_permitted"],
     ["$SYS/#", "$SYS/#", "reserved_topic"],
     ["presence", "platform/v1/presence/streetlight/sl-0001", "platform_topic"],

@@ -44,7 +44,7 @@ describe("POST /v1/devices", () => {
         `city/v1/streetlight/${d.id}/state`,
         `city/v1/streetlight/${d.id}/ack`,
       ],
-      subscribe: [`city/v1/streetlight/${d.id}/cmd`],
+      subscribe: [`city/v1/streetlight/${d.id}/cmd`, `city/v1/streetlight/${d.id}/calendar`],
     });
     const hash = hashOf(d.id, 1) as string;
     expect(hash).toMatch(/^scrypt\$/);

@@ -42,6 +42,16 @@ import {
 } from "../../services/contract/readings.ts";
 import { FIELD_RULES, MESSAGE_REASONS } from "../../services/contract/reasons.ts";
 import {
+  calendarAck,
+  calendarAckId,
+  calendarDocument,
+  calendarRule,
+  DELIVERY_STATES,
+  FACTORY_CALENDAR,
+  SCHEDULE_REJECT_REASONS,
+  switchPoint,
+} from "../../services/contract/schedule.ts";
+import {
   CHANNELS,
   DEVICE_ID_PATTERN,
   DEVICE_KINDS,
@@ -489,5 +499,47 @@ describe("docs/contract.md: platform topics", () => {
     expect(text).toContain(`at most ${MAX_ACTIVITY_DEVICES} devices per message`);
     for (const reason of presenceEvent.shape.reason.unwrap().options) expect(text).toContain(`\`${reason}\``);
     for (const e of jsonBlocks(text)) expect(presenceEvent.safeParse(e).error).toBeUndefined();
+  });
+});
+
+describe("docs/contract.md: dimming schedules", () => {
+  it("the switch point, rule, document and ack tables list every field with its requiredness, type and range", () => {
+    expectEnvelopeTable(firstTable(section("Switch point")), switchPoint);
+    expectEnvelopeTable(firstTable(section("Calendar rule")), calendarRule);
+    expectEnvelopeTable(firstTable(section("Calendar document")), calendarDocument);
+    expectEnvelopeTable(firstTable(section("Calendar acknowledgement")), calendarAck);
+  });
+
+  it("the reject reasons and delivery states tables list exactly the contract's, with their meaning", () => {
+    const reasons = firstTable(section("Schedule reject reasons"));
+    expect(reasons.map((r) => code(r.Code))).toEqual(Object.keys(SCHEDULE_REJECT_REASONS));
+    for (const r of reasons)
+      expect(r.Meaning).toBe(SCHEDULE_REJECT_REASONS[code(r.Code) as keyof typeof SCHEDULE_REJECT_REASONS]);
+    const states = firstTable(section("Delivery states"));
+    expect(states.map((r) => code(r.State))).toEqual([...DELIVERY_STATES]);
+  });
+
+  it("the example document and acknowledgements are valid, and the ack id is calendar-{version}", () => {
+    const examples = [
+      ...jsonBlocks(section("Calendar document")),
+      ...jsonBlocks(section("Calendar acknowledgement")),
+    ] as Record<string, unknown>[];
+    const docs = examples.filter((e) => "programs" in e);
+    const acks = examples.filter((e) => !("programs" in e));
+    expect(docs).toHaveLength(1);
+    expect(calendarDocument.safeParse(docs[0]).error).toBeUndefined();
+    for (const a of acks) {
+      expect(calendarAck.safeParse(a).error).toBeUndefined();
+      expect(a.id).toBe(calendarAckId(a.version as number));
+    }
+    expect(new Set(acks.map((a) => a.status))).toEqual(new Set(calendarAck.shape.status.options));
+  });
+
+  it("describes the factory default program as the contract defines it", () => {
+    const points = FACTORY_CALENDAR.programs[FACTORY_CALENDAR.default_program]?.switch_points ?? [];
+    const words = points.map((p) =>
+      p.level_pct === 0 ? `off from ${p.at}` : `${p.level_pct} % from ${p.at}`,
+    );
+    expect(section("13. Dimming schedules").replace(/\s+/g, " ")).toContain(words.join(", "));
   });
 });

@@ -1,4 +1,4 @@
-// SUBSCRIBE policy, default deny. A device subscribes only to its own cmd topic (DEVICE_SUBSCRIBE_CHANNELS), by
+// SUBSCRIBE policy, default deny. A device subscribes only to its own cmd and calendar topics (DEVICE_SUBSCRIBE_CHANNELS), by
 // its exact name: no wildcards, nothing under '$' or platform/. A service subscribes to filters equal to or
 // narrower than one of its SERVICE_ACL filters. A refused filter gets 0x80 in the SUBACK [MQTT-3.9.3-1]; the
 // others in the same SUBSCRIBE are still granted.

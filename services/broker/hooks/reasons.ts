@@ -29,7 +29,7 @@ export const BROKER_REASONS = {
   wildcard_not_permitted: "a device subscribed with '+' or '#'; devices subscribe to their own topics only",
   invalid_filter: "a SUBSCRIBE filter that MQTT 3.1.1 section 4.7 does not allow",
   topic_not_permitted:
-    "a topic or filter outside what the principal may use (a device: its own telemetry, state, ack and cmd)",
+    "a topic or filter outside what the principal may use (a device: its own telemetry, state, ack, cmd and calendar)",
   payload_too_large: "a device PUBLISH larger than the contract's maximum message size (256 KiB)",
   // Any
   policy_error: "the policy hook itself failed (a bug or an outage, logged at error); refused to be safe",
