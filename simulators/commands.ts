@@ -5,6 +5,13 @@
 //   identify  streetlight: blink cycle, ok | failed hardware_fault (lamp failure); other kinds: ok (the box's
 //             status LED blinks, readings are unaffected)
 //   dim       streetlight: override, ok with level_pct | failed hardware_fault; other kinds: rejected unsupported
+//   override  streetlight (issue 4, TALQ override): fills the lamp's one override slot from starts_at (at once if
+//             past) until expires_at, ok with the level now | rejected expired (never applied late) | rejected
+//             invalid (expiry not after start) | failed hardware_fault; other kinds: rejected unsupported
+//   cancel_override  streetlight: ends the override it names if the slot holds it, ok with the level now;
+//             ok too if it holds another one or none (contract: ignored); other kinds: rejected unsupported
+//   override and cancel_override are lost, no ack, for a share of messages (faults.scheduleMissRate): the
+//   platform's retries recover them (firmware.ts)
 //   a command the contract does not know (cmd "reboot")          rejected unsupported
 //   a known command failing the contract's schema (level 150)    rejected invalid, detail naming the fields
 //   during a backfill (the controller is uploading its history)  rejected busy
@@ -20,15 +27,17 @@ import {
 import type { DeviceKind } from "../services/contract/topics.ts";
 import type { Logger } from "../services/lib/log.ts";
 import type { Clock } from "./clock.ts";
+import type { LampProfile } from "./firmware.ts";
 import type { LampControl } from "./models/model.ts";
-import type { TruthAccumulator } from "./truth.ts";
+import { planOverride } from "./schedule.ts";
+import type { OverrideEffect, TruthAccumulator } from "./truth.ts";
 
 /** The commands the contract defines (its discriminated union's tags). */
 const KNOWN: readonly string[] = deviceCommand.options.map((o) => o.shape.cmd.value satisfies CommandName);
 
 export type CommandOutcome =
-  | { answered: true; ack: CommandAck; cmd: string }
-  | { answered: false; detail: string };
+  | { answered: true; ack: CommandAck; cmd: string; override?: OverrideEffect }
+  | { answered: false; detail: string; override?: Extract<OverrideEffect, "missed"> };
 
 export type CommandTarget = {
   kind: DeviceKind;
@@ -36,7 +45,11 @@ export type CommandTarget = {
   lamp: LampControl | undefined;
   /** Refuse everything with `busy` (a backfill in progress). */
   busy: boolean;
+  /** A streetlight's message loss for override and cancel_override; none if absent. */
+  profile?: LampProfile | undefined;
 };
+
+const SCHEDULE_COMMANDS: readonly string[] = ["override", "cancel_override"] satisfies CommandName[];
 
 export function handleCommand(payload: string, target: CommandTarget, nowMs: number): CommandOutcome {
   let raw: unknown;
@@ -48,9 +61,13 @@ export function handleCommand(payload: string, target: CommandTarget, nowMs: num
   const id = commandId.safeParse((raw as { id?: unknown } | null)?.id);
   if (!id.success) return { answered: false, detail: "no command id to answer" };
   const cmdName = String((raw as { cmd?: unknown }).cmd ?? "").slice(0, 64);
+  // A lost message never reaches the controller's logic: no effect, no ack.
+  if (SCHEDULE_COMMANDS.includes(cmdName) && target.profile?.miss())
+    return { answered: false, detail: "message lost (simulated)", override: "missed" };
   const answer = (status: CommandAck["status"], reason?: AckReason, detail?: string, levelPct?: number) => ({
     answered: true as const,
     cmd: cmdName,
+    ...(SCHEDULE_COMMANDS.includes(cmdName) ? { override: effectOf(cmdName, status, reason) } : {}),
     ack: {
       id: id.data,
       status,
@@ -69,6 +86,12 @@ export function handleCommand(payload: string, target: CommandTarget, nowMs: num
     return answer("rejected", "invalid", fields.join("; "));
   }
   return carryOut(parsed.data, target, nowMs, answer);
+}
+
+/** How an override or cancel_override ended, for the truth file (carryOut refines a cancel). */
+function effectOf(cmd: string, status: CommandAck["status"], reason: AckReason | undefined): OverrideEffect {
+  if (status !== "ok") return reason === "expired" ? "expired" : "refused";
+  return cmd === "override" ? "applied" : "cancelled";
 }
 
 type Answer = (
@@ -90,7 +113,9 @@ function carryOut(cmd: DeviceCommand, target: CommandTarget, nowMs: number, answ
         return answer("rejected", "unsupported", `a ${target.kind} device has no lamp to dim`);
     }
   }
-  if (lamp.failedAt(nowMs)) return answer("failed", "hardware_fault", "lamp or driver failure");
+  // A cancel is the controller's business (it empties the slot): the lamp's failure does not stop it.
+  if (cmd.cmd !== "cancel_override" && lamp.failedAt(nowMs))
+    return answer("failed", "hardware_fault", "lamp or driver failure");
   switch (cmd.cmd) {
     case "identify":
       lamp.identify(nowMs, cmd.duration_s * 1000);
@@ -104,18 +129,29 @@ function carryOut(cmd: DeviceCommand, target: CommandTarget, nowMs: number, answ
       });
       return answer("ok", undefined, undefined, level);
     }
-    case "override":
-    case "cancel_override":
-      // Issue 4: the schedule handler (simulators/schedule.ts) carries these out.
-      return answer("rejected", "unsupported", "overrides are not implemented yet");
+    case "override": {
+      const plan = planOverride(cmd, nowMs);
+      if (!plan.ok) return answer("rejected", plan.reason, plan.detail);
+      const level = lamp.override(plan.override, nowMs);
+      const ahead = plan.override.fromMs > nowMs ? `starts at ${cmd.starts_at}` : undefined;
+      return answer("ok", undefined, ahead, level);
+    }
+    case "cancel_override": {
+      // Ignored (acked ok) when the slot holds another override or none: the platform's cancel is then moot.
+      const ended = lamp.cancelOverride(cmd.override_id, nowMs);
+      const detail = ended ? undefined : `no override ${cmd.override_id} held`;
+      const out = answer("ok", undefined, detail, lamp.levelAt(nowMs));
+      return out.answered && !ended ? { ...out, override: "cancel_ignored" } : out;
+    }
   }
 }
 
 export type ResponderDeps = {
   kind: DeviceKind;
   lamp: LampControl | undefined;
+  profile: LampProfile | undefined;
   clock: Clock;
-  truth: Pick<TruthAccumulator, "command">;
+  truth: Pick<TruthAccumulator, "command" | "override">;
   log: Logger;
 };
 
@@ -123,7 +159,18 @@ export type ResponderDeps = {
 export function createResponder(deps: ResponderDeps) {
   const { log } = deps;
   return (payload: string, busy: boolean, publish: (ack: string) => Promise<void>): void => {
-    const out = handleCommand(payload, { kind: deps.kind, lamp: deps.lamp, busy }, deps.clock.now());
+    const target = {
+      kind: deps.kind,
+      lamp: deps.lamp,
+      busy,
+      profile: deps.profile,
+    };
+    const out = handleCommand(payload, target, deps.clock.now());
+    if (out.override) deps.truth.override(out.override);
+    if (!out.answered && out.override === "missed") {
+      log.info({ payload: payload.slice(0, 200) }, "command lost (simulated)");
+      return;
+    }
     if (!out.answered) {
       deps.truth.command("dropped");
       log.warn({ detail: out.detail, payload: payload.slice(0, 200) }, "command dropped");

@@ -6,6 +6,7 @@ import { DEVICE_ID_PATTERN } from "../services/contract/topics.ts";
 import { logLevelSchema } from "../services/lib/config.ts";
 
 const rate = z.number().min(0).max(1000);
+const share = z.number().min(0).max(1);
 const asString = (v: unknown) => (typeof v === "number" ? String(v) : v);
 const OFFSET = /^-(\d+(?:\.\d+)?)(m|h|d)$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -127,6 +128,10 @@ export const simulatorConfigSchema = z.object({
       stuckSensorPerDay: rate.default(0.02),
       offlinePerDay: rate.default(0.05),
       meterResetPerDay: rate.default(0.005),
+      /** Share of streetlights whose firmware refuses some calendars (firmware.ts), drawn per lamp from the seed. */
+      scheduleRejectShare: share.default(0.02),
+      /** Chance that a streetlight loses a calendar, override or cancel_override message (no ack). */
+      scheduleMissRate: share.default(0.02),
     })
     .prefault({}),
   /** Real seconds between status lines (0 = none). */
@@ -163,6 +168,8 @@ export const SIMULATOR_ENV = {
   SIM_FAULT_STUCK_PER_DAY: "faults.stuckSensorPerDay",
   SIM_FAULT_OFFLINE_PER_DAY: "faults.offlinePerDay",
   SIM_FAULT_METER_RESET_PER_DAY: "faults.meterResetPerDay",
+  SIM_SCHEDULE_REJECT_SHARE: "faults.scheduleRejectShare",
+  SIM_SCHEDULE_MISS_RATE: "faults.scheduleMissRate",
   SIM_STATUS_INTERVAL_S: "statusIntervalS",
   SIM_TRUTH_FILE: "truthFile",
   SIM_DURATION_S: "durationS",
@@ -189,6 +196,8 @@ const FLAGS = {
   "fault-stuck": "faults.stuckSensorPerDay",
   "fault-offline": "faults.offlinePerDay",
   "fault-meter-reset": "faults.meterResetPerDay",
+  "schedule-reject-share": "faults.scheduleRejectShare",
+  "schedule-miss-rate": "faults.scheduleMissRate",
   "status-interval": "statusIntervalS",
   "truth-file": "truthFile",
   duration: "durationS",
@@ -223,6 +232,8 @@ export const USAGE = `usage: node simulators/main.ts [flags]
   --backfill-days N   publish N days of history first (SIM_BACKFILL_DAYS)
   --backfill-only     stop after the backfill (SIM_BACKFILL_ONLY)
   --fault-lamp R --fault-stuck R --fault-offline R --fault-meter-reset R   fault rates per device-day
+  --schedule-reject-share S   share of lamps refusing some calendars (SIM_SCHEDULE_REJECT_SHARE, 0.02)
+  --schedule-miss-rate P      chance a lamp loses a calendar or override message (SIM_SCHEDULE_MISS_RATE, 0.02)
   --truth-file F      write per-device truth (counts, energy) as JSON at the end (SIM_TRUTH_FILE)
   --duration S        stop after S real seconds (SIM_DURATION_S)
   --credentials-file F  the devices' secrets (SIM_CREDENTIALS_FILE, default .data/simulator/credentials.json)

@@ -3,6 +3,8 @@
 // answers to commands commands.ts). Readings sit on a fixed per-device grid (phase + k·interval), so the fleet
 // does not publish in lockstep and a re-run produces the same timestamps. Backfill and live share the grid and
 // the model, so seq and the energy meter run on without a break from history into the present.
+// A streetlight also keeps its calendar (schedule.ts): it subscribes to its retained …/calendar topic at every
+// connection, so the broker hands the calendar over again after a reboot or an outage [MQTT-3.3.1-6].
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { MAX_BATCH_READINGS } from "../services/contract/readings.ts";
@@ -10,6 +12,7 @@ import { deviceTopic } from "../services/contract/topics.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import { createResponder } from "./commands.ts";
 import { episode, FAULT_DURATIONS, type FaultRates } from "./faults.ts";
+import { lampProfile } from "./firmware.ts";
 import type { Limiter } from "./limiter.ts";
 import type { Link, LinkFactory, LinkOptions, Refusal } from "./link.ts";
 import type { DeviceModel } from "./models/index.ts";
@@ -17,6 +20,7 @@ import { createOutbox } from "./outbox.ts";
 import type { SimDevice } from "./plan.ts";
 import { rngFor } from "./prng.ts";
 import type { DimmingProgram } from "./program.ts";
+import { createCalendarResponder } from "./schedule.ts";
 import { createTruthAccumulator, type DeviceTruth } from "./truth.ts";
 
 export type Credentials = { username: string; password?: string };
@@ -69,7 +73,10 @@ export type DeviceRuntime = {
   stop(flushTimeoutMs: number): Promise<void>;
   /** Abrupt loss (tests, chaos): the socket drops, the broker publishes the last will, no reconnect. */
   kill(): Promise<void>;
+  /** Streetlights: installs a calendar locally, as if delivered (no platform, no ack). */
   setProgram(program: DimmingProgram): void;
+  /** Streetlights: the calendar version held; null on the factory calendar (and for other kinds). */
+  calendarVersion(): number | null;
   stats(): DeviceStats;
   truth(): DeviceTruth;
 };
@@ -80,6 +87,8 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
   const stateTopic = deviceTopic(device.kind, device.id, "state");
   const cmdTopic = deviceTopic(device.kind, device.id, "cmd");
   const ackTopic = deviceTopic(device.kind, device.id, "ack");
+  // Only streetlights have a calendar (the contract's ACL lets a device subscribe to its own).
+  const calendarTopic = model.lamp ? deviceTopic(device.kind, device.id, "calendar") : undefined;
   const intervalMs = device.intervalS * 1000;
   const offlineRng = rngFor(deps.seed, device.id, "offline");
   const offlineFault = episode(offlineRng, deps.faults.offlinePerDay, FAULT_DURATIONS.offline);
@@ -96,7 +105,9 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
   let dropped = 0;
   let commands = 0;
   let refused: Refusal | undefined;
-  const respond = createResponder({ kind: device.kind, lamp: model.lamp, clock, truth, log });
+  const profile = model.lamp ? lampProfile(deps.seed, device.id, deps.faults) : undefined;
+  const respond = createResponder({ kind: device.kind, lamp: model.lamp, profile, clock, truth, log });
+  const calendar = model.lamp && createCalendarResponder({ lamp: model.lamp, profile, clock, truth, log });
 
   const outbox = createOutbox({
     topic: deviceTopic(device.kind, device.id, "telemetry"),
@@ -170,10 +181,19 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
       l.subscribe(cmdTopic, 1).catch((err: Error) => {
         log.warn({ err: err.message, topic: cmdTopic }, "cannot subscribe to commands");
       });
+      if (calendarTopic)
+        l.subscribe(calendarTopic, 1).catch((err: Error) => {
+          log.warn({ err: err.message, topic: calendarTopic }, "cannot subscribe to its calendar");
+        });
       outbox.pump();
     });
     l.onMessage((topic, payload) => {
-      if (topic !== cmdTopic || link !== l) return;
+      if (link !== l) return;
+      // A calendar is stored even during a backfill: readings of the past keep the calendar they had
+      // (program.ts), so there is nothing to refuse as busy.
+      if (topic === calendarTopic && calendar)
+        return calendar.receive(payload, (ack) => l.publish(ackTopic, ack, { qos: 1 }));
+      if (topic !== cmdTopic) return;
       commands++;
       // During a backfill the controller is busy uploading its history (see commands.ts).
       respond(payload, backfillEnd !== undefined, (ack) => l.publish(ackTopic, ack, { qos: 1 }));
@@ -285,8 +305,9 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
       await l?.close(true);
     },
     setProgram(program) {
-      model.setProgram?.(program);
+      calendar?.install(program);
     },
+    calendarVersion: () => calendar?.version() ?? null,
     stats: () => ({
       connected: link?.connected ?? false,
       offline,
@@ -298,6 +319,10 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
       inflight: outbox.inflight,
       dropped,
     }),
-    truth: () => truth.snapshot(outbox.length + dropped),
+    truth: () => {
+      const t = truth.snapshot(outbox.length + dropped);
+      if (t.calendar && calendar) t.calendar.version = calendar.version(); // also one installed locally
+      return t;
+    },
   };
 }

@@ -1,6 +1,8 @@
 // Faults the simulated fleet shows now and then, at configurable rates per device and simulated day, drawn
 // from the device's own fault PRNG so that a seed replays the same faults. An episode starts with probability
 // 1 − exp(−rate · dt) at each reading (a Poisson process) and lasts a random time in its range.
+// The schedule faults (issue 4) are shares, not rates: which lamps run a firmware that refuses some calendars,
+// and the chance of losing each calendar or override message (firmware.ts draws both per lamp).
 import type { Rng } from "./prng.ts";
 
 export const DAY_MS = 86_400_000;
@@ -16,6 +18,10 @@ export type FaultRates = {
   offlinePerDay: number;
   /** Streetlight: energy meter restarts from zero (controller reboot). */
   meterResetPerDay: number;
+  /** Streetlight: share of lamps (0–1) whose firmware refuses some calendars (too_large, unsupported). */
+  scheduleRejectShare: number;
+  /** Streetlight: probability (0–1) of losing a calendar, override or cancel_override message (no ack). */
+  scheduleMissRate: number;
 };
 
 export const NO_FAULTS: FaultRates = {
@@ -23,6 +29,8 @@ export const NO_FAULTS: FaultRates = {
   stuckSensorPerDay: 0,
   offlinePerDay: 0,
   meterResetPerDay: 0,
+  scheduleRejectShare: 0,
+  scheduleMissRate: 0,
 };
 
 export const FAULT_DURATIONS = {

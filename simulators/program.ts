@@ -1,45 +1,58 @@
-// Dimming programs (after TALQ: a program switches levels at fixed local times and at astronomical times).
-// A streetlight holds one program object and asks it for the level in effect; issue 4 will build programs
-// from calendars pushed over MQTT and swap them in with `setProgram`, so the program stays a plain object.
-import { localTime } from "./localtime.ts";
-import type { SunTracker } from "./sun.ts";
+// The dimming program a simulated streetlight follows (after TALQ: a calendar picks a program per night; a
+// program switches levels at fixed local times and at sunset / sunrise with offsets). The arithmetic is the
+// platform's own (services/schedule: nights from local noon to noon in Africa/Casablanca, suncalc at the
+// lamp's own latitude and longitude, ramps), so a lamp and the compliance check agree on what "following the
+// calendar" means. Until a calendar arrives a lamp follows its built-in FACTORY_CALENDAR: 100 % from sunset,
+// 50 % from 00:00 to 05:00 local time, 100 % again until sunrise.
+//
+// A lamp changes calendar at an instant (when one arrives); readings are generated in time order but a backfill
+// may still be producing the past when a calendar arrives, so the lamp keeps its calendars over time and each
+// reading uses the one in effect at its timestamp.
+import { type CalendarDocument, FACTORY_CALENDAR } from "../services/contract/schedule.ts";
+import type { Site } from "../services/schedule/sun.ts";
+import { createLampSchedule, type LampSchedule } from "../services/schedule/timeline.ts";
 
-export type ProgramContext = { sun: SunTracker };
+/** What `fleet.setProgram` installs: a calendar document, which each lamp follows at its own position. */
+export type DimmingProgram = CalendarDocument;
 
-export type DimmingProgram = {
-  readonly name: string;
-  /** Commanded level in percent (0 = off) at `tsMs` for the pole whose sun times are given. */
-  levelAt(tsMs: number, ctx: ProgramContext): number;
+export type ProgramTimeline = {
+  /** The program's level (0–100 %) at `tsMs`, under the calendar in effect then. */
+  levelAt(tsMs: number): number;
+  /** Follows `doc` from `fromMs` on; calendars that would have started at or after it are dropped. */
+  follow(doc: CalendarDocument, fromMs: number): void;
+  /** Forgets calendars no reading at or after `tsMs` can need (readings only move forward). */
+  forgetBefore(tsMs: number): void;
+  /** The calendar in effect at `tsMs`. */
+  calendarAt(tsMs: number): CalendarDocument;
 };
 
-export type NightProgramOptions = {
-  name: string;
-  /** Level from sunset until the dimming window, and from its end until sunrise. */
-  fullPct: number;
-  /** Level inside the dimming window. */
-  dimPct: number;
-  /** Local hours [from, to) of the dimming window, after midnight. */
-  dimFromHour: number;
-  dimToHour: number;
-};
+type Entry = { fromMs: number; doc: CalendarDocument; schedule: LampSchedule };
 
-/** On from sunset to sunrise, dimmed between two local hours after midnight. */
-export function nightProgram(opts: NightProgramOptions): DimmingProgram {
+export function createProgramTimeline(
+  site: Site,
+  initial: CalendarDocument = FACTORY_CALENDAR,
+): ProgramTimeline {
+  // Sorted by fromMs; the first entry starts at −∞. Usually one or two entries.
+  let entries: Entry[] = [
+    { fromMs: Number.NEGATIVE_INFINITY, doc: initial, schedule: createLampSchedule(initial, site) },
+  ];
+  const entryAt = (ts: number): Entry => {
+    for (let i = entries.length - 1; i > 0; i--) {
+      const e = entries[i] as Entry;
+      if (e.fromMs <= ts) return e;
+    }
+    return entries[0] as Entry;
+  };
   return {
-    name: opts.name,
-    levelAt(tsMs, { sun }) {
-      if (!sun.isDark(tsMs)) return 0;
-      const { hour } = localTime(tsMs);
-      return hour >= opts.dimFromHour && hour < opts.dimToHour ? opts.dimPct : opts.fullPct;
+    levelAt: (ts) => entryAt(ts).schedule.levelAt(ts),
+    calendarAt: (ts) => entryAt(ts).doc,
+    follow(doc, fromMs) {
+      const kept = entries.filter((e) => e.fromMs < fromMs);
+      const entry = { fromMs, doc, schedule: createLampSchedule(doc, site) };
+      entries = kept.length === 0 ? [{ ...entry, fromMs: Number.NEGATIVE_INFINITY }] : [...kept, entry];
+    },
+    forgetBefore(ts) {
+      while (entries.length > 1 && (entries[1] as Entry).fromMs <= ts) entries = entries.slice(1);
     },
   };
 }
-
-/** The default until calendars arrive: 100 % at dusk, 50 % from 00:00 to 05:00 local time, 100 % until dawn. */
-export const DEFAULT_PROGRAM: DimmingProgram = nightProgram({
-  name: "default-night-50",
-  fullPct: 100,
-  dimPct: 50,
-  dimFromHour: 0,
-  dimToHour: 5,
-});

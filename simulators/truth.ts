@@ -5,9 +5,12 @@
 // The energy follows the level actually in effect: the program's, or a command's override (dim) or blink
 // cycle (identify) from the instant the command arrived (models/streetlight.ts integrates piecewise);
 // `override_h` says how much of it was under an override, `commands` how the device answered.
+// Issue 4: streetlights add `calendar` (the version held at the end and each calendar message's outcome,
+// simulators/schedule.ts) and `overrides` (override and cancel_override outcomes, lost ones included).
 import { writeFile } from "node:fs/promises";
 import type { QueuedReading } from "./batch.ts";
 import type { SimDevice } from "./plan.ts";
+import type { CalendarOutcome } from "./schedule.ts";
 
 export type DeviceTruth = {
   id: string;
@@ -33,11 +36,22 @@ export type DeviceTruth = {
   burn_h?: number;
   /** Streetlights: hours of the same intervals under a dim override (a command instead of the program). */
   override_h?: number;
-  /** Commands received, by the ack's status (`dropped`: no id to answer). */
+  /** Commands received, by the ack's status (`dropped`: no id to answer; lost messages are not counted). */
   commands: Record<CommandStatus, number>;
+  /** Streetlights: the calendar version held at the end (null: the factory calendar) and messages by outcome. */
+  calendar?: { version: number | null } & Record<CalendarOutcome, number>;
+  /** Streetlights: override and cancel_override commands by outcome. */
+  overrides?: Record<OverrideEffect, number>;
 };
 
 export type CommandStatus = "ok" | "rejected" | "failed" | "dropped";
+
+/**
+ * applied: in the slot (now or from its start); expired: refused, its expiry had passed; refused: any other
+ * refusal or failure; cancelled: a cancel that ended it; cancel_ignored: a cancel of an override not held;
+ * missed: either command lost on the way (no ack).
+ */
+export type OverrideEffect = "applied" | "expired" | "refused" | "cancelled" | "cancel_ignored" | "missed";
 
 export type FleetTruth = {
   seed: string | number;
@@ -51,6 +65,9 @@ export type TruthAccumulator = {
   generated(): void;
   acked(chunk: readonly QueuedReading[]): void;
   command(status: CommandStatus): void;
+  /** A calendar message's outcome and the version held after it. */
+  calendar(outcome: CalendarOutcome, heldVersion: number | null): void;
+  override(effect: OverrideEffect): void;
   snapshot(unsent: number): DeviceTruth;
 };
 
@@ -62,6 +79,22 @@ export function createTruthAccumulator(device: SimDevice): TruthAccumulator {
   let burnS = 0;
   let overrideS = 0;
   const commands: Record<CommandStatus, number> = { ok: 0, rejected: 0, failed: 0, dropped: 0 };
+  const calendar = {
+    version: null as number | null,
+    applied: 0,
+    repeated: 0,
+    rejected: 0,
+    missed: 0,
+    ignored: 0,
+  };
+  const overrides: Record<OverrideEffect, number> = {
+    applied: 0,
+    expired: 0,
+    refused: 0,
+    cancelled: 0,
+    cancel_ignored: 0,
+    missed: 0,
+  };
   let firstTs = Number.POSITIVE_INFINITY;
   let lastTs = Number.NEGATIVE_INFINITY;
   let minSeq = Number.POSITIVE_INFINITY;
@@ -86,6 +119,13 @@ export function createTruthAccumulator(device: SimDevice): TruthAccumulator {
     command(status) {
       commands[status]++;
     },
+    calendar(outcome, heldVersion) {
+      calendar[outcome]++;
+      calendar.version = heldVersion;
+    },
+    override(effect) {
+      overrides[effect]++;
+    },
     snapshot(unsent) {
       const finite = (v: number) => (Number.isFinite(v) ? v : null);
       const truth: DeviceTruth = {
@@ -108,6 +148,8 @@ export function createTruthAccumulator(device: SimDevice): TruthAccumulator {
         truth.energy_wh = Math.round(energyWh * 1000) / 1000;
         truth.burn_h = Math.round((burnS / 3600) * 10_000) / 10_000;
         truth.override_h = Math.round((overrideS / 3600) * 10_000) / 10_000;
+        truth.calendar = { ...calendar };
+        truth.overrides = { ...overrides };
       }
       return truth;
     },

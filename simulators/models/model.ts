@@ -1,8 +1,8 @@
 // What every behaviour model gives the device runtime: the next reading at a given simulated time.
 // Models are pure state machines over (time, their own PRNG streams): no I/O, no clock of their own.
 import type { AnyReading } from "../../services/contract/readings.ts";
+import type { CalendarDocument } from "../../services/contract/schedule.ts";
 import type { FaultRates } from "../faults.ts";
-import type { DimmingProgram } from "../program.ts";
 
 export type ModelStep = {
   reading: AnyReading;
@@ -25,6 +25,12 @@ export type DimOverride = {
   untilMs: number;
 };
 
+/**
+ * A scheduled override (issue 4, contract `override`): the platform's id, a start that may lie ahead (the
+ * program runs until then) and an expiry. It shares the lamp's one override slot with a dim (TALQ).
+ */
+export type ScheduledOverride = DimOverride & { overrideId: string };
+
 /** What commands act on in a streetlight (commands.ts decides, the lamp carries out). */
 export type LampControl = {
   /** True while the lamp is in a lamp-failure episode (it cannot light). */
@@ -33,13 +39,22 @@ export type LampControl = {
   identify(fromMs: number, durationMs: number): void;
   /** Replaces any override by this one; returns the level in effect at `fromMs`. */
   dim(override: DimOverride): number;
+  /**
+   * Fills the override slot at `atMs` (the older override, a dim's or a scheduled one, ends then, even if this
+   * one starts later); its ramp starts from the level in effect at its start. Returns the level at `atMs`.
+   */
+  override(override: ScheduledOverride, atMs: number): number;
+  /** Ends the override `overrideId` at `atMs` if the slot holds it (started or not); false if it does not. */
+  cancelOverride(overrideId: string, atMs: number): boolean;
+  /** Follows this calendar for readings from `fromMs` on (earlier ones keep the calendar they had). */
+  followCalendar(doc: CalendarDocument, fromMs: number): void;
+  /** The commanded level at `tsMs` (override or program), for acks. */
+  levelAt(tsMs: number): number;
 };
 
 export type DeviceModel = {
   /** The reading at `tsMs`; calls must come in increasing time order. */
   next(tsMs: number): ModelStep;
-  /** Streetlights only: replaces the dimming program (issue 4 pushes calendars over MQTT). */
-  setProgram?(program: DimmingProgram): void;
   /** Streetlights only: the lamp commands act on. */
   lamp?: LampControl;
 };
@@ -47,7 +62,8 @@ export type DeviceModel = {
 export type ModelOptions = {
   seed: string | number;
   faults: FaultRates;
-  program?: DimmingProgram;
+  /** Streetlights: the calendar they start with; default the built-in FACTORY_CALENDAR. */
+  calendar?: CalendarDocument;
 };
 
 /** Exponential smoothing factor for a step of `dtMs` towards a target with time constant `tauMs`. */

@@ -9,15 +9,20 @@
 // - identify: a blink cycle, 1 s at 100 % and 1 s off, for duration_s. A reading taken during it shows the
 //   instant it samples (dim_pct 100 and full power, or dim_pct 0 and standby), as a real controller reporting
 //   its instantaneous state would; the energy meter counts the cycle's average (half full power).
-// The meter integrates piecewise: a command or an override's end splits the interval between two readings,
-// so the energy (and the truth file, which adds the same increments) follows overridden levels.
+// - override (issue 4, contract commands.ts): the same single slot as a dim (TALQ: one override per lamp),
+//   with the platform's id, a start that may lie ahead and an expiry; cancel_override empties the slot.
+// The meter integrates piecewise: a command, an override's start or end splits the interval between two
+// readings, so the energy (and the truth file, which adds the same increments) follows overridden levels.
+// The program's level is sampled at each reading (a calendar's switch point inside an interval shows from the
+// next reading on, as a meter reading the controller's state would).
+//
+// Program: the lamp's calendar (schedule.ts keeps it, program.ts follows it), FACTORY_CALENDAR until one arrives.
 import { chance, episode, FAULT_DURATIONS } from "../faults.ts";
 import { localTime } from "../localtime.ts";
 import type { StreetlightDevice } from "../plan.ts";
 import { clamp, normal, rngFor, round } from "../prng.ts";
 import { ambientTempC } from "../profiles.ts";
-import { DEFAULT_PROGRAM, type DimmingProgram } from "../program.ts";
-import { createSunTracker } from "../sun.ts";
+import { createProgramTimeline } from "../program.ts";
 import type { DeviceModel, DimOverride, ModelOptions } from "./model.ts";
 
 /** Controller and driver standby draw when the lamp is off, W. */
@@ -34,15 +39,15 @@ export function nominalPowerW(ledWatts: number, levelPct: number): number {
   return STANDBY_W + ledWatts * (DRIVER_FLOOR + (1 - DRIVER_FLOOR) * (levelPct / 100));
 }
 
-type Override = DimOverride & { startPct: number };
+/** The override slot: startPct is the level its ramp starts from, known once it has started. */
+type Override = DimOverride & { overrideId?: string; startPct: number | undefined };
 
 export function createStreetlightModel(device: StreetlightDevice, opts: ModelOptions): DeviceModel {
   const noise = rngFor(opts.seed, device.id, "noise");
   const faults = rngFor(opts.seed, device.id, "faults");
   const lampFailure = episode(faults, opts.faults.lampFailurePerDay, FAULT_DURATIONS.lampFailure);
-  const sun = createSunTracker(device);
+  const program = createProgramTimeline(device, opts.calendar);
   const tempOffset = normal(noise, 0, 1);
-  let program: DimmingProgram = opts.program ?? DEFAULT_PROGRAM;
   let seq = 0;
   let prevTs: number | undefined;
   let failed = false;
@@ -63,12 +68,28 @@ export function createStreetlightModel(device: StreetlightDevice, opts: ModelOpt
   /** The commanded level at `ts`: an override in force (ramping linearly at first), else the program. */
   function levelAt(ts: number): number {
     if (override && overridden(ts)) {
-      const { fromMs, rampMs, startPct, levelPct } = override;
+      const { fromMs, rampMs, levelPct } = override;
+      // An override that started later than it arrived ramps from the program's level at its start.
+      override.startPct ??= programLevel(fromMs);
+      const { startPct } = override;
       if (rampMs > 0 && ts < fromMs + rampMs)
         return startPct + ((levelPct - startPct) * (ts - fromMs)) / rampMs;
       return levelPct;
     }
-    return clamp(program.levelAt(ts, { sun }), 0, 100);
+    return programLevel(ts);
+  }
+
+  function programLevel(ts: number): number {
+    return clamp(program.levelAt(ts), 0, 100);
+  }
+
+  /** Fills the override slot at `at` (the older one ends there) and ends a blink if it starts now. */
+  function fill(o: Omit<Override, "startPct">, at: number): number {
+    const startsNow = o.fromMs <= at;
+    override = { ...o, fromMs: Math.max(o.fromMs, at), startPct: startsNow ? levelAt(at) : undefined };
+    if (startsNow) blink = undefined; // a level command ends a blink cycle: the engineer has found the lamp
+    resegment(at);
+    return levelAt(at);
   }
 
   function accrue(to: number): void {
@@ -101,16 +122,14 @@ export function createStreetlightModel(device: StreetlightDevice, opts: ModelOpt
   /** Instants between readings where the power changes by command: an override's ramp or end, a blink's end. */
   function changesBefore(ts: number): number[] {
     const points: number[] = [];
-    if (override) points.push(override.fromMs + override.rampMs, override.untilMs);
+    if (override) points.push(override.fromMs, override.fromMs + override.rampMs, override.untilMs);
     if (blink) points.push(blink.untilMs);
     return points.filter((p) => segStart !== undefined && p > segStart && p < ts).sort((a, b) => a - b);
   }
 
   return {
-    setProgram(p) {
-      program = p;
-    },
     lamp: {
+      levelAt,
       failedAt: (ts) => ts < lampFailure.until,
       identify(fromMs, durationMs) {
         const at = Math.max(fromMs, segStart ?? fromMs);
@@ -119,11 +138,21 @@ export function createStreetlightModel(device: StreetlightDevice, opts: ModelOpt
       },
       dim(o) {
         const at = Math.max(o.fromMs, segStart ?? o.fromMs);
-        const startPct = levelAt(at);
-        override = { ...o, fromMs: at, untilMs: at + (o.untilMs - o.fromMs), startPct };
-        blink = undefined; // a level command ends a blink cycle: the engineer has found the lamp
+        return fill({ ...o, fromMs: at, untilMs: at + (o.untilMs - o.fromMs) }, at);
+      },
+      override(o, atMs) {
+        return fill(o, Math.max(atMs, segStart ?? atMs));
+      },
+      cancelOverride(overrideId, atMs) {
+        if (override?.overrideId !== overrideId || atMs >= override.untilMs) return false;
+        const at = Math.max(atMs, segStart ?? atMs);
+        if (at < override.fromMs) override = undefined;
+        else override = { ...override, untilMs: at };
         resegment(at);
-        return levelAt(at);
+        return true;
+      },
+      followCalendar(doc, fromMs) {
+        program.follow(doc, fromMs);
       },
     },
     next(ts) {
@@ -165,6 +194,7 @@ export function createStreetlightModel(device: StreetlightDevice, opts: ModelOpt
       };
       prevTs = ts;
       seq++;
+      program.forgetBefore(ts);
       // The power of this reading holds until the next one or the next change (a blink: its average).
       segStart = ts;
       segPowerW = Math.max(0, powerW);

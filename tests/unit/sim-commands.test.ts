@@ -6,6 +6,7 @@ import { commandAck, type DeviceCommandInput } from "../../services/contract/com
 import type { StreetlightReading } from "../../services/contract/readings.ts";
 import { type CommandTarget, handleCommand } from "../../simulators/commands.ts";
 import { type FaultRates, NO_FAULTS } from "../../simulators/faults.ts";
+import type { LampControl } from "../../simulators/models/model.ts";
 import { BLINK_HALF_PERIOD_MS, nominalPowerW, STANDBY_W } from "../../simulators/models/streetlight.ts";
 import type { StreetlightDevice } from "../../simulators/plan.ts";
 import { simDevice } from "./sim-harness.ts";
@@ -45,7 +46,10 @@ async function setup(
 describe("streetlight commands", () => {
   it("subscribes to its own cmd topic and acks on its own ack topic at QoS 1", async () => {
     const { broker, device, send, base } = await setup("streetlight");
-    expect(broker.subscriptions).toEqual([{ clientId: device.id, topic: `${base}/cmd` }]);
+    expect(broker.subscriptions).toEqual([
+      { clientId: device.id, topic: `${base}/cmd` },
+      { clientId: device.id, topic: `${base}/calendar` },
+    ]);
     expect(send({ id: "c0", cmd: "identify", issued_at: ISSUED })).toBe(1);
     const ack = broker.sent.find((s) => s.topic === `${base}/ack`);
     expect(ack).toMatchObject({ clientId: device.id, qos: 1, retain: false });
@@ -166,7 +170,15 @@ describe("streetlight commands", () => {
 
 describe("commands to devices without a lamp, and invalid commands", () => {
   const noLamp = (kind: "airquality" | "traffic") => ({ kind, lamp: undefined, busy: false });
-  const lamp = { failedAt: () => false, identify: () => {}, dim: (o: { levelPct: number }) => o.levelPct };
+  const lamp: LampControl = {
+    failedAt: () => false,
+    identify: () => {},
+    dim: (o) => o.levelPct,
+    override: (o) => o.levelPct,
+    cancelOverride: () => false,
+    followCalendar: () => {},
+    levelAt: () => 0,
+  };
   const streetlight = { kind: "streetlight" as const, lamp, busy: false };
   const run = (cmd: unknown, target: CommandTarget = streetlight) =>
     handleCommand(JSON.stringify(cmd), target, 1000);

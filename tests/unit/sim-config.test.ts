@@ -64,6 +64,17 @@ describe("simulator config", () => {
     expect(c.mqtt.url).toBe("mqtt://b:1884");
   });
 
+  it("schedule faults: 2 % of lamps rejecting and 2 % of messages lost by default, shares between 0 and 1", () => {
+    expect(load({}).faults).toMatchObject({ scheduleRejectShare: 0.02, scheduleMissRate: 0.02 });
+    const c = load({ SIM_SCHEDULE_REJECT_SHARE: "0.1", SIM_SCHEDULE_MISS_RATE: "0.3" }, [
+      "--schedule-miss-rate",
+      "0",
+    ]);
+    expect(c.faults).toMatchObject({ scheduleRejectShare: 0.1, scheduleMissRate: 0 });
+    expect(() => load({ SIM_SCHEDULE_REJECT_SHARE: "2" })).toThrow(/SIM_SCHEDULE_REJECT_SHARE/);
+    expect(() => load({}, ["--schedule-miss-rate", "1.5"])).toThrow(/faults.scheduleMissRate/);
+  });
+
   it("reports every bad value together, naming the environment variable", () => {
     try {
       load({ SIM_SPEED: "0", SIM_INTERVAL_S: "0" }, ["--id-prefix", "Bad_Prefix", "--start", "yesterday"]);

@@ -1,9 +1,10 @@
 // One simulated device for unit tests: the device runtime (simulators/device.ts) on a fake clock, linked to the
 // in-memory broker (simulators/memory-link.ts), with the fleet's usual limits. Each test file keeps its own seed.
+// `simDeviceOn` takes another clock (an accelerated simulated clock for the schedule tests).
 import type { DeviceKind } from "../../services/contract/topics.ts";
 import type { Logger } from "../../services/lib/log.ts";
 import { silentLogger } from "../../services/lib/log.ts";
-import { createFakeClock, type FakeClock } from "../../simulators/clock.ts";
+import { type Clock, createFakeClock, type FakeClock } from "../../simulators/clock.ts";
 import { createDeviceRuntime, type DeviceRuntime } from "../../simulators/device.ts";
 import { type FaultRates, NO_FAULTS } from "../../simulators/faults.ts";
 import { createLimiter } from "../../simulators/limiter.ts";
@@ -28,15 +29,21 @@ export type SimDeviceOptions = {
   log?: Logger;
 };
 
-export type SimDeviceSetup = {
-  clock: FakeClock;
+export type SimDeviceSetup<C extends Clock = FakeClock> = {
+  clock: C;
   broker: MemoryBroker;
   device: SimDevice;
   runtime: DeviceRuntime;
 };
 
 export function simDevice(opts: SimDeviceOptions): SimDeviceSetup {
-  const clock = createFakeClock(opts.startMs);
+  return simDeviceOn(createFakeClock(opts.startMs), opts);
+}
+
+export function simDeviceOn<C extends Clock>(
+  clock: C,
+  opts: Omit<SimDeviceOptions, "startMs">,
+): SimDeviceSetup<C> {
   const broker = createMemoryBroker();
   const faults = opts.faults ?? NO_FAULTS;
   const devices = planFleet({

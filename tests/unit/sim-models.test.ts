@@ -65,6 +65,7 @@ function meanWhere<R extends { ts: number | string }>(
 
 describe("readings of every kind pass the contract's validation", () => {
   const faults: FaultRates = {
+    ...NO_FAULTS,
     lampFailurePerDay: 2,
     stuckSensorPerDay: 2,
     offlinePerDay: 0,
@@ -297,7 +298,7 @@ describe("air-quality station", () => {
 describe("determinism", () => {
   it("replays the same readings from the same seed, different ones from another", () => {
     for (const device of fleet(600, { streetlights: 2, airquality: 2, traffic: 2 })) {
-      const faults = { lampFailurePerDay: 1, stuckSensorPerDay: 1, offlinePerDay: 0, meterResetPerDay: 1 };
+      const faults = { ...NO_FAULTS, lampFailurePerDay: 1, stuckSensorPerDay: 1, meterResetPerDay: 1 };
       const a = JSON.stringify(run(device, MONDAY, 2, faults));
       expect(JSON.stringify(run(device, MONDAY, 2, faults))).toBe(a);
       expect(JSON.stringify(run(device, MONDAY, 2, faults, "another seed"))).not.toBe(a);
