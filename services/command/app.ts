@@ -159,9 +159,12 @@ type ZodIssueLike = {
   params: Record<string, unknown>;
 };
 
+/** Body lists whose items are rows of a bulk request (devices, ids): their issues carry `index` and `id`. */
+const ROW_LISTS = new Set(["devices", "ids"]);
+
 /**
  * fastify-type-provider-zod reports each zod issue as {instancePath: "/devices/3/lat", ...}. Body fields are named
- * by their path ("lat"); a row of a body array (`devices`, `ids`) gets its `index` and, if it has one, `id`;
+ * by their path ("lat", "switch_points.1.offset_min"); a row of a bulk body list (`devices`, `ids`) gets its `index` and, if it has one, `id`;
  * query and path parameters are prefixed ("query.limit").
  */
 export function validationIssues(
@@ -186,7 +189,13 @@ export function validationIssues(
       return v.params.keys.map((k) => ({ ...named(`${base}${String(k)}`), message: "not allowed here" }));
     }
     const [list, row, ...rest] = path;
-    if (context === "body" && list !== undefined && row !== undefined && /^\d+$/.test(row)) {
+    if (
+      context === "body" &&
+      list !== undefined &&
+      ROW_LISTS.has(list) &&
+      row !== undefined &&
+      /^\d+$/.test(row)
+    ) {
       const item = (body as Record<string, unknown[]> | null)?.[list]?.[Number(row)];
       const id = typeof item === "string" ? item : (item as { id?: unknown } | null)?.id;
       return [
