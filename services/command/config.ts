@@ -56,6 +56,26 @@ export const commandConfigSchema = z.object({
       silentAfterIntervals: z.number().min(1).default(3),
     })
     .prefault({}),
+  /** Delivery of calendars and overrides to lamps (issue 4; services/command/schedules/). */
+  schedules: z
+    .object({
+      /** A delivered calendar or override without the lamp's ack is sent again after this many seconds. */
+      retryAfterS: z.number().int().min(1).max(86_400).default(60),
+      /** Sends of one delivery while the lamp stays connected (TALQ gateways' default: 3); then it waits for a reconnect. */
+      maxAttempts: z.number().int().min(1).max(20).default(3),
+    })
+    .prefault({}),
+  /** The compliance check (GET /v1/compliance): reported dim_pct against the level the schedule expected. */
+  compliance: z
+    .object({
+      /** A sample is compliant when it is within this many percentage points of the expected level. */
+      tolerancePct: z.number().min(0).max(100).default(5),
+      /** After a change, a lamp has this many seconds (delivery, ramp start, reporting lag) to follow it. */
+      graceS: z.number().int().min(0).max(3600).default(180),
+      /** Power at or below this (W) counts as off when checking for lamps burning by day. */
+      standbyW: z.number().min(0).default(2),
+    })
+    .prefault({}),
   logLevel: logLevelSchema.default("info"),
 });
 export type CommandConfig = z.infer<typeof commandConfigSchema>;
@@ -77,5 +97,10 @@ export const commandEnv: EnvMap = {
   COMMISSIONING_CONNECT_TIMEOUT_S: "commissioning.connectTimeoutS",
   COMMISSIONING_ACK_TIMEOUT_S: "commissioning.ackTimeoutS",
   SILENT_AFTER_INTERVALS: "liveness.silentAfterIntervals",
+  SCHEDULE_RETRY_AFTER_S: "schedules.retryAfterS",
+  SCHEDULE_MAX_ATTEMPTS: "schedules.maxAttempts",
+  COMPLIANCE_TOLERANCE_PCT: "compliance.tolerancePct",
+  COMPLIANCE_GRACE_S: "compliance.graceS",
+  COMPLIANCE_STANDBY_W: "compliance.standbyW",
   LOG_LEVEL: "logLevel",
 };

@@ -1,5 +1,7 @@
 // The command service's MQTT side (account svc-command): commands out on …/cmd, and in: device acks and
-// retained `state`, the broker's presence events and the ingest's activity digests. One mqtt.js client with a
+// retained `state`, the broker's presence events and the ingest's activity digests; calendars out on
+// …/calendar (retained) and overrides on …/cmd for the schedule engine, whose acks (ids not of a command sent
+// here) go to its `ack` handler. One mqtt.js client with a
 // persistent session (clean: false) so that presence events and acks published while the service restarts
 // wait for it in the broker [MQTT-3.1.2-4]. Every inbound payload is validated against the contract; a bad one
 // is logged with its topic and dropped.
@@ -33,7 +35,36 @@ export type DeviceMqttHandlers = {
   /** The device's `state` message; `retained` = replayed by the broker on subscribe, not just sent. */
   state(id: string, online: boolean, retained: boolean, at: string): void;
   activity(digest: ActivityDigest): void;
+  /**
+   * An ack whose id is not a command sent with sendCommand (calendar acks "calendar-{v}", override acks): the
+   * raw JSON, for its owner to parse (contract calendarAck or commandAck).
+   */
+  ack?(deviceId: string, payload: unknown): void;
 };
+
+/** One set of handlers that calls each of several (liveness and the schedule engine share the connection). */
+export function fanOutHandlers(list: readonly Partial<DeviceMqttHandlers>[]): DeviceMqttHandlers {
+  const each = <K extends keyof DeviceMqttHandlers>(k: K) =>
+    list.flatMap((h) => (h[k] ? [h[k] as NonNullable<DeviceMqttHandlers[K]>] : []));
+  const presence = each("presence");
+  const state = each("state");
+  const activity = each("activity");
+  const ack = each("ack");
+  return {
+    presence: (e) => {
+      for (const f of presence) f(e);
+    },
+    state: (id, online, retained, at) => {
+      for (const f of state) f(id, online, retained, at);
+    },
+    activity: (d) => {
+      for (const f of activity) f(d);
+    },
+    ack: (id, payload) => {
+      for (const f of ack) f(id, payload);
+    },
+  };
+}
 
 /** A command as the caller writes it; the id and issue time are added here. */
 export type CommandRequest =
@@ -54,6 +85,12 @@ export type DeviceMqtt = {
   ): Promise<CommandResult>;
   /** For the service's other notices (e.g. platform/v1/registry/changed) over the same connection. */
   publish(topic: string, payload: string, qos: 0 | 1): void;
+  /**
+   * Publishes at QoS 1 and resolves at the broker's PUBACK [MQTT-4.3.2] (rejects if the client fails it). While
+   * the connection is down mqtt.js keeps the message and sends it on reconnect, so this can take that long.
+   * An empty retained payload clears the topic's retained message [MQTT-3.3.1-10].
+   */
+  deliver(topic: string, payload: string, opts: { retain: boolean }): Promise<void>;
   isConnected(): boolean;
   stop(): Promise<void>;
 };
@@ -129,14 +166,17 @@ export function createDeviceMqtt(opts: DeviceMqttOptions): DeviceMqtt {
       if (s.success) h.state(t.deviceId, s.data.online, retain, new Date(clock.now()).toISOString());
       else drop(topic, s.error.message);
     } else if (t.channel === "ack") {
+      const id = (json as { id?: unknown } | null)?.id;
+      const p = typeof id === "string" ? pending.get(id) : undefined;
+      if (!p || p.deviceId !== t.deviceId) {
+        // Not a command of ours in flight: a calendar or override ack (the schedule engine), or late.
+        if (h.ack) h.ack(t.deviceId, json);
+        else log.debug({ topic, commandId: id }, "ack for no pending command (late or duplicate)");
+        return;
+      }
       const a = commandAck.safeParse(json);
       if (!a.success) {
         drop(topic, a.error.message);
-        return;
-      }
-      const p = pending.get(a.data.id);
-      if (!p || p.deviceId !== t.deviceId) {
-        log.debug({ topic, commandId: a.data.id }, "ack for no pending command (late or duplicate)");
         return;
       }
       pending.delete(a.data.id);
@@ -223,6 +263,13 @@ export function createDeviceMqtt(opts: DeviceMqttOptions): DeviceMqtt {
     publish(topic, payload, qos) {
       client?.publish(topic, payload, { qos }, (err) => {
         if (err) log.warn({ err: err.message, topic }, "publish failed");
+      });
+    },
+    deliver(topic, payload, opts) {
+      const c = client;
+      if (!c) return Promise.reject(new Error("device mqtt not started"));
+      return new Promise((resolve, reject) => {
+        c.publish(topic, payload, { qos: 1, retain: opts.retain }, (err) => (err ? reject(err) : resolve()));
       });
     },
     isConnected: () => client?.connected ?? false,

@@ -8,7 +8,7 @@ import type { InfluxClient } from "../../lib/influx/index.ts";
 import type { Logger } from "../../lib/log.ts";
 import { createCredentialStore } from "../../registry/credentials.ts";
 import type { CommandConfig } from "../config.ts";
-import type { DeviceMqtt } from "../device-mqtt.ts";
+import { type DeviceMqtt, type DeviceMqttHandlers, fanOutHandlers } from "../device-mqtt.ts";
 import { type Clock, systemClock } from "../liveness/clock.ts";
 import { createLivenessTracker, type LivenessTracker } from "../liveness/tracker.ts";
 import { commissioningRoutes } from "../routes/commissioning.ts";
@@ -30,6 +30,11 @@ export type CommissioningServiceDeps = {
   changed?: (change: RegistryChange) => void;
   /** Tests: read readings from elsewhere than `influx`. */
   probe?: ReadingsProbe;
+  /**
+   * Other listeners on the same MQTT connection (the schedule engine: presence and calendar/override acks),
+   * called after liveness's handlers; start() starts the connection with all of them.
+   */
+  moreHandlers?: readonly Partial<DeviceMqttHandlers>[];
 };
 
 export type CommissioningService = {
@@ -60,6 +65,8 @@ const NO_MQTT: DeviceMqtt = {
     detail: "the command service has no MQTT connection (MQTT_URL is not set)",
   }),
   publish() {},
+  deliver: () =>
+    Promise.reject(new Error("the command service has no MQTT connection (MQTT_URL is not set)")),
   isConnected: () => false,
   stop: async () => {},
 };
@@ -122,7 +129,7 @@ export function createCommissioningService(deps: CommissioningServiceDeps): Comm
     start() {
       engine.recover();
       liveness.start();
-      mqtt.start(liveness.handlers);
+      mqtt.start(fanOutHandlers([liveness.handlers, ...(deps.moreHandlers ?? [])]));
     },
     async stop() {
       await engine.stop();

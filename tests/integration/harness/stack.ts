@@ -59,7 +59,7 @@ export type Stack = {
 
 export async function startStack(
   influxTarget: InfluxTarget,
-  opts: { ingestEnv?: Record<string, string> } = {},
+  opts: { ingestEnv?: Record<string, string>; commandEnv?: Record<string, string> } = {},
 ): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "stack-"));
   const logDir = join(dir, "logs");
@@ -138,6 +138,7 @@ export async function startStack(
     COMMAND_MQTT_PASSWORD: secrets.token("svc-command"),
     // Tests call the API fast; the limit itself is tested in the command service's own tests.
     COMMAND_RATE_LIMIT_PER_TOKEN: "100000",
+    ...opts.commandEnv,
   });
   await waitForHttp(`${commandUrl}/health`, 30_000);
   start("broker", "services/broker/main.ts", {
