@@ -10,7 +10,11 @@ import { ensureLocalSecrets } from "./bootstrap-secrets.ts";
 import { createCommissioningService } from "./commissioning/service.ts";
 import { commandConfigSchema, commandEnv } from "./config.ts";
 import { createDeviceMqtt } from "./device-mqtt.ts";
+import { systemClock } from "./liveness/clock.ts";
 import { createMqttNotifier } from "./notifier.ts";
+import { complianceRoutes } from "./routes/compliance.ts";
+import { scheduleCrudRoutes } from "./routes/schedule-crud.ts";
+import { createScheduleService } from "./schedules/service.ts";
 
 const config = loadConfig("command", commandConfigSchema, commandEnv, { env: process.env });
 const log = createLogger("command", config.logLevel);
@@ -57,20 +61,27 @@ const notifier = config.mqtt.url
     )
   : undefined;
 
-// Commissioning and liveness: commands and acks, presence, retained state and the ingest's activity over MQTT;
-// readings and rejects as stored in InfluxDB (connected lazily: the service runs while InfluxDB is down).
+// One MQTT connection (svc-command) for commissioning, liveness and schedules: commands and acks, presence,
+// retained state and the ingest's activity, calendars and overrides. Readings and rejects as stored in InfluxDB
+// (connected lazily: the service runs while InfluxDB is down).
 const influx = await connectInflux(config.influx, log);
+const mqtt = config.mqtt.url
+  ? createDeviceMqtt({ url: config.mqtt.url, username: config.mqtt.username, password: mqttPassword, log })
+  : undefined;
+// Dimming schedules (issue 4): calendar rollouts planned on assignment and device changes, overrides, delivery.
+const schedules = createScheduleService({ db: registry.db, mqtt, config, log, metrics });
 const commissioning = createCommissioningService({
   db: registry.db,
-  mqtt: config.mqtt.url
-    ? createDeviceMqtt({ url: config.mqtt.url, username: config.mqtt.username, password: mqttPassword, log })
-    : undefined,
+  mqtt,
   influx,
   config,
   log,
   metrics,
   changed: () => notifier?.notify(),
+  // Liveness's handlers first (device_activity), then the schedule engine's (presence → re-sends, acks).
+  moreHandlers: [schedules.handlers],
 });
+const now = () => new Date();
 
 const app = buildApp({
   registry,
@@ -80,10 +91,18 @@ const app = buildApp({
   onRegistryChange: (change) => {
     notifier?.notify();
     commissioning.onRegistryChange(change);
+    schedules.onRegistryChange(change);
   },
-  routes: commissioning.routes,
+  routes: [
+    ...commissioning.routes,
+    ...scheduleCrudRoutes({ db: registry.db, now, replan: schedules.replan }),
+    ...schedules.routes,
+    complianceRoutes({ db: registry.db, influx, options: config.compliance, clock: systemClock }),
+  ],
 });
 await app.listen({ host: config.http.host, port: config.http.port });
+// Open deliveries are loaded before the MQTT connection starts, so the first presence events find them.
+schedules.start();
 commissioning.start();
 log.info({ port: config.http.port, db: config.registryDb }, "command service listening");
 
@@ -93,6 +112,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, "stopping");
   await app.close();
+  await schedules.stop();
   await commissioning.stop();
   await notifier?.close();
   await influx.close();
