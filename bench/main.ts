@@ -4,8 +4,9 @@
 //   B  platform, 50-reading arrays, flood              D  latency publish → stored at half of A's rate
 //   E  InfluxDB stopped ~15 s under load               O  broker overload: vanilla aedes vs ours (bench/broker-overload.ts)
 //   S  CONNECTs/s with access control: cold (scrypt) vs warm (verified-secret cache) vs no policy (bench/auth.ts)
-// Options: --seconds N (load per section, default 20), --section A,B,C,D,E,O,S, --devices N (default 500),
-// --auth-devices N (section S, default 2000),
+//   K  a calendar to N lamps of one district, all applied, vs a bare MQTT publisher (bench/schedule.ts)
+// Options: --seconds N (load per section, default 20), --section A,B,C,D,E,O,S,K, --devices N (default 500),
+// --auth-devices N (section S, default 2000), --lamps N (section K, default 10000), --lamp-procs N (K, 2–4),
 // --window N, --publisher-procs N, --half-rate N, --outage-seconds N, --json out.json, --cpu-prof, --keep,
 // --ingest-node-args="<node flags>", --ingest-script <path>: try a Node flag or a changed ingest (a copy of
 // services/ elsewhere) against the same load before changing services/ itself.
@@ -31,9 +32,11 @@ import { startCommand } from "./stack.ts";
 const { values: a } = parseArgs({
   options: {
     seconds: { type: "string", default: "20" },
-    section: { type: "string", default: "A,B,C,D,E,O,S" },
+    section: { type: "string", default: "A,B,C,D,E,O,S,K" },
     devices: { type: "string", default: "500" },
     "auth-devices": { type: "string", default: "2000" },
+    lamps: { type: "string", default: "10000" },
+    "lamp-procs": { type: "string", default: "2" },
     window: { type: "string", default: "4" },
     "publisher-procs": { type: "string", default: "1" },
     "half-rate": { type: "string", default: "0" },
@@ -75,9 +78,15 @@ const opts: BenchOptions = {
   ingestNodeArgs: a["ingest-node-args"].split(" ").filter(Boolean),
   ingestScript: a["ingest-script"],
 };
+// Section K's fleet (its own command service, broker and lamps; no InfluxDB, no ingest).
+const kOpts = {
+  lamps: int("lamps", a.lamps, 10, 50_000),
+  procs: int("lamp-procs", a["lamp-procs"], 2, 4),
+  connectRatePerS: 1000,
+};
 for (const s of opts.sections) {
-  if (!"ABCDEOS".includes(s) || s.length !== 1) {
-    console.error(`unknown section ${s} (sections: A,B,C,D,E,O,S)`);
+  if (!"ABCDEOSK".includes(s) || s.length !== 1) {
+    console.error(`unknown section ${s} (sections: A,B,C,D,E,O,S,K)`);
     process.exit(2);
   }
 }
@@ -98,9 +107,10 @@ const results: Results = {};
 let influxd: InfluxdHandle | undefined;
 let command: BenchContext["command"] | undefined;
 let failed = false;
-let influxVersion = "unknown";
+let influxVersion = "not started (no section A–E)";
 
-try {
+// Sections A–E share an InfluxDB, the command service and a registered fleet; O, S and K bring their own.
+async function sharedStack(): Promise<BenchContext> {
   let influx: BenchContext["influx"];
   const envUrl = process.env.INFLUX_URL;
   if (envUrl) {
@@ -145,7 +155,10 @@ try {
   progress(
     `InfluxDB ${influx.version} at ${influx.url}; ${devices.length} devices registered; logs in ${logDir}`,
   );
+  return ctx;
+}
 
+try {
   const ms = opts.seconds * 1000;
   const want = (s: string) => opts.sections.has(s);
   // A section that fails is reported and the others still run (its processes were stopped by it).
@@ -157,47 +170,50 @@ try {
       progress(`section ${key} failed: ${(err as Error).stack ?? err}`);
     }
   };
-  // Each platform figure next to the baselines it is compared with: the machine's noise drifts over minutes.
-  if (want("A"))
-    await run("A", () => runPlatform(ctx, { section: "a", shape: "single", ratePerS: 0, durationMs: ms }));
-  if (want("C")) {
-    await run("C1single", () => runSubscriberBaseline(ctx, "count", "single"));
-    await run("C3single", () => runSubscriberBaseline(ctx, "influx", "single"));
-  }
-  if (want("B"))
-    await run("B", () => runPlatform(ctx, { section: "b", shape: "batch50", ratePerS: 0, durationMs: ms }));
-  if (want("C")) {
-    await run("C2", () => runInfluxAlone(ctx));
-    await run("C3batch", () => runSubscriberBaseline(ctx, "influx", "batch50"));
-    await run("C1batch", () => runSubscriberBaseline(ctx, "count", "batch50"));
-  }
-  const half = opts.halfRate || Math.round((results.A?.storedRate ?? 20_000) / 2);
-  if (!opts.halfRate && !results.A)
-    notes.push("D/E background load: no section A figure, so 10,000 readings/s was taken as half rate");
-  if (want("D"))
-    await run("D", () =>
-      runPlatform(ctx, {
-        section: "d",
-        shape: "single",
-        ratePerS: half,
-        durationMs: Math.max(ms, 20_000),
-        probe: true,
-      }),
-    );
-  if (want("E")) {
-    if (!influxd)
-      notes.push("section E skipped: InfluxDB comes from INFLUX_URL, the benchmark cannot stop it");
-    else {
-      const outMs = opts.outageSeconds * 1000;
-      await run("E", () =>
+  const ctx = [..."ABCDE"].some(want) ? await sharedStack() : undefined;
+  if (ctx) {
+    // Each platform figure next to the baselines it is compared with: the machine's noise drifts over minutes.
+    if (want("A"))
+      await run("A", () => runPlatform(ctx, { section: "a", shape: "single", ratePerS: 0, durationMs: ms }));
+    if (want("C")) {
+      await run("C1single", () => runSubscriberBaseline(ctx, "count", "single"));
+      await run("C3single", () => runSubscriberBaseline(ctx, "influx", "single"));
+    }
+    if (want("B"))
+      await run("B", () => runPlatform(ctx, { section: "b", shape: "batch50", ratePerS: 0, durationMs: ms }));
+    if (want("C")) {
+      await run("C2", () => runInfluxAlone(ctx));
+      await run("C3batch", () => runSubscriberBaseline(ctx, "influx", "batch50"));
+      await run("C1batch", () => runSubscriberBaseline(ctx, "count", "batch50"));
+    }
+    const half = opts.halfRate || Math.round((results.A?.storedRate ?? 20_000) / 2);
+    if (!opts.halfRate && !results.A)
+      notes.push("D/E background load: no section A figure, so 10,000 readings/s was taken as half rate");
+    if (want("D"))
+      await run("D", () =>
         runPlatform(ctx, {
-          section: "e",
+          section: "d",
           shape: "single",
           ratePerS: half,
-          durationMs: 5000 + outMs + 10_000,
-          outage: { atMs: 5000, forMs: outMs },
+          durationMs: Math.max(ms, 20_000),
+          probe: true,
         }),
       );
+    if (want("E")) {
+      if (!influxd)
+        notes.push("section E skipped: InfluxDB comes from INFLUX_URL, the benchmark cannot stop it");
+      else {
+        const outMs = opts.outageSeconds * 1000;
+        await run("E", () =>
+          runPlatform(ctx, {
+            section: "e",
+            shape: "single",
+            ratePerS: half,
+            durationMs: 5000 + outMs + 10_000,
+            outage: { atMs: 5000, forMs: outMs },
+          }),
+        );
+      }
     }
   }
   if (want("O")) {
@@ -212,6 +228,20 @@ try {
   if (want("S")) {
     const { benchAuth } = await import("./auth.ts");
     await run("S", () => benchAuth({ devices: opts.authDevices, print: (l: string) => progress(l) }));
+  }
+  if (want("K")) {
+    // Its own command service and broker: the shared ones of A–E would only take memory and wake-ups.
+    await command?.svc.stop();
+    command = undefined;
+    await influxd?.stop();
+    influxd = undefined;
+    const { runSchedule } = await import("./schedule.ts");
+    await run("K", () => runSchedule({ ...kOpts, dir: join(tmp, "k"), progress }));
+    const others = results.K?.platform.othersCpuPct ?? 0;
+    if (others >= 10)
+      notes.push(
+        `section K: ${Math.round(others)} % of the machine's CPU went to processes outside the benchmark during the rollout`,
+      );
   }
   for (const [k, r] of Object.entries(results) as [string, { othersCpuPct?: number } | undefined][]) {
     if ((r?.othersCpuPct ?? 0) >= 10)
@@ -240,7 +270,7 @@ if (profiles.length > 0) console.log(["", "== CPU profiles (--cpu-prof) ==", ...
 if (opts.json) {
   writeFileSync(
     opts.json,
-    `${JSON.stringify({ machine: facts, options: { ...opts, sections: [...opts.sections] }, results, targets: targets(results), notes, profiles, failures }, null, 2)}\n`,
+    `${JSON.stringify({ machine: facts, options: { ...opts, sections: [...opts.sections], k: kOpts }, results, targets: targets(results), notes, profiles, failures }, null, 2)}\n`,
   );
   console.log(`\nJSON written to ${opts.json}`);
 }

@@ -4,6 +4,8 @@ import type { AuthBenchResult } from "./auth.ts";
 import type { BaselineResult } from "./baselines.ts";
 import type { PlatformResult } from "./platform.ts";
 import type { MachineFacts } from "./procstat.ts";
+import type { ScheduleResult } from "./schedule.ts";
+import { renderSchedule } from "./schedule-report.ts";
 
 export type Results = {
   A?: PlatformResult;
@@ -17,6 +19,7 @@ export type Results = {
   E?: PlatformResult;
   O?: unknown;
   S?: AuthBenchResult;
+  K?: ScheduleResult;
 };
 
 export type Target = { name: string; goal: string; measured: string; verdict: "PASS" | "FAIL" | "n/a" };
@@ -91,6 +94,18 @@ export function targets(r: Results): Target[] {
     measured: missing.map((k) => `${k} ${r[k]?.missing}`).join(", ") || "—",
     verdict: verdict(missing.length ? missing.every((k) => r[k]?.missing === 0) : undefined),
   });
+  const k = r.K;
+  const kAll = k ? k.platform.counts.applied === k.lamps && k.platform.seconds !== undefined : undefined;
+  t.push({
+    name: `calendar to ${fmt(k?.lamps ?? 10_000)} lamps, all applied`,
+    goal: "< 30 s",
+    measured: k
+      ? kAll
+        ? `${fmt(k.platform.seconds, 1)} s (bare MQTT ${fmt(k.baseline.seconds, 1)} s, ${x(k.ratio)}; API ${fmt(k.platform.apiLatencyMs)} ms)`
+        : `${fmt(k.platform.counts.applied)} of ${fmt(k.lamps)} applied (${fmt(k.platform.counts.rejected)} rejected) — not all`
+      : "—",
+    verdict: verdict(k ? kAll && (k.platform.seconds ?? Infinity) < 30 : undefined),
+  });
   return t;
 }
 
@@ -107,7 +122,6 @@ export function render(
   notes: string[],
 ): string {
   const out: string[] = [];
-  out.push("", "== Platform throughput (end to end: stored in InfluxDB) ==");
   const rows: string[][] = [
     [
       "",
@@ -136,9 +150,9 @@ export function render(
       fmt(p.missing),
     ]);
   }
-  out.push(table(rows));
+  if (rows.length > 1)
+    out.push("", "== Platform throughput (end to end: stored in InfluxDB) ==", table(rows));
 
-  out.push("", "== Baselines (same run) ==");
   const brows: string[][] = [["", "readings/s", "msgs/s", "CPU µs/reading", "stored", "others %"]];
   for (const b of [r.C1single, r.C1batch, r.C2, r.C3single, r.C3batch]) {
     if (!b) continue;
@@ -151,9 +165,8 @@ export function render(
       fmt(b.othersCpuPct),
     ]);
   }
-  if (brows.length > 1) out.push(table(brows));
+  if (brows.length > 1) out.push("", "== Baselines (same run) ==", table(brows));
 
-  out.push("", "== CPU, memory, latency ==");
   const crows: string[][] = [
     [
       "",
@@ -186,7 +199,7 @@ export function render(
       fmt(p.othersCpuPct),
     ]);
   }
-  if (crows.length > 1) out.push(table(crows));
+  if (crows.length > 1) out.push("", "== CPU, memory, latency ==", table(crows));
   if (r.D?.latencyMs) {
     const l = r.D.latencyMs;
     out.push(
@@ -217,6 +230,8 @@ export function render(
       ]);
     out.push(table(arows), `warm / cold: ${x(r.S.ratios.warmVsCold)}`);
   }
+
+  if (r.K) out.push("", ...renderSchedule(r.K));
 
   out.push("", "== Targets ==");
   out.push(
