@@ -104,7 +104,7 @@ export function createOverloadController(deps: {
   let episodeShed = 0;
   const totals = { pausesTotal: 0, shedTotal: 0, episodes: 0, overloadMs: 0 };
   let queued: QueuedWork = { messages: 0, bytes: 0 };
-  const drain: { completed: number; rate: number }[] = []; // per stage; rate per ms, smoothed
+  const drain: { completed: number; rate: number; held: number }[] = []; // per stage; rate per ms, smoothed
   let delayMs = 0;
   const peakQueued: QueuedWork = { messages: 0, bytes: 0 };
 
@@ -186,14 +186,22 @@ export function createOverloadController(deps: {
       const elapsed = lastTick === undefined ? 0 : now - lastTick;
       delayMs = 0;
       m.stages.forEach((stage, i) => {
-        const d = drain[i] ?? { completed: stage.completed, rate: 0 };
+        const d = drain[i] ?? { completed: stage.completed, rate: 0, held: 0, learnt: false };
         drain[i] = d;
-        if (elapsed > 0) {
-          const rate = (stage.completed - d.completed) / elapsed;
-          d.rate += (rate - d.rate) * (1 - Math.exp(-elapsed / DRAIN_TAU_MS));
+        // The drain rate is learnt only over intervals the stage had work to drain: an idle stage completes
+        // nothing because nothing is there, which says nothing about how fast it drains. Learning from idle
+        // spells decayed the rate towards zero, and the first burst after a quiet minute then read as hours of
+        // delay (a false overload). A stage that holds work and completes none still drives the rate down.
+        const done = stage.completed - d.completed;
+        if (elapsed > 0 && (d.held > 0 || done > 0)) {
+          const rate = done / elapsed;
+          d.rate = d.learnt ? d.rate + (rate - d.rate) * (1 - Math.exp(-elapsed / DRAIN_TAU_MS)) : rate;
+          d.learnt = true;
         }
         d.completed = stage.completed;
-        if (stage.queued >= DELAY_FLOOR_MESSAGES)
+        d.held = stage.queued;
+        // Until a stage has been seen draining, its delay is unknown: the count and byte watermarks hold it.
+        if (stage.queued >= DELAY_FLOOR_MESSAGES && d.learnt)
           delayMs = Math.max(delayMs, stage.queued / Math.max(d.rate, 1e-6));
       });
       metrics.delaySeconds.set(Number.isFinite(delayMs) ? delayMs / 1000 : 1e6);

@@ -194,4 +194,35 @@ describe("overload controller", () => {
     expect(c.snapshot().delayMs).toBeGreaterThan(5000);
     expect(p.gate.paused).toBe(true);
   });
+
+  it("does not read a burst after a quiet spell as delay: the drain rate is learnt only while there is work", () => {
+    const { c, publisher, queued } = setup({ watermarks: { highMessages: 10_000, lowMessages: 100 } });
+    const p = publisher("p", 200, 10_000);
+    // A subscriber that drained 1000/s while busy, then a minute with nothing queued.
+    let completed = 0;
+    for (let t = 10_000; t <= 11_000; t += 20) {
+      completed += 20;
+      queued(200, [{ queued: 200, completed }]);
+      c.tick(t);
+    }
+    for (let t = 11_020; t <= 71_000; t += 20) {
+      queued(0, [{ queued: 0, completed }]);
+      c.tick(t);
+    }
+    // A burst of 300 arrives: before it has drained at all, the delay estimate uses the busy-time rate.
+    queued(300, [{ queued: 300, completed }]);
+    c.tick(71_020);
+    expect(c.snapshot().delayMs).toBeLessThan(1000);
+    expect(c.snapshot().active).toBe(false);
+    expect(p.gate.paused).toBe(false);
+  });
+
+  it("has no delay estimate for a stage never seen draining (the count watermarks still hold it)", () => {
+    const { c, queued } = setup({ watermarks: { highMessages: 10_000, lowMessages: 100 } });
+    queued(0, [{ queued: 0, completed: 0 }]);
+    c.tick(10_000);
+    queued(500, [{ queued: 500, completed: 0 }]);
+    c.tick(10_020);
+    expect(c.snapshot().active).toBe(false);
+  });
 });
