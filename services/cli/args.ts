@@ -11,13 +11,18 @@ export type OptionSpec = {
   required?: boolean;
   /** Allowed values of a string option. */
   choices?: readonly string[];
+  /** A string flag that may be given several times (`--point a --point b`): its value is a string[]. */
+  multiple?: boolean;
 };
 
 export type CommandSpec = {
   /** "list", "tokens create". */
   name: string;
   summary: string;
-  /** Required positional arguments, in order, e.g. ["ID"]. */
+  /**
+   * Positional arguments, in order, e.g. ["ID"]: required, except "[ID]" (optional, only at the end); a last
+   * "DEVICE..." takes one or more.
+   */
   positionals?: readonly string[];
   options?: Readonly<Record<string, OptionSpec>>;
   /** Accepts --json. */
@@ -26,7 +31,8 @@ export type CommandSpec = {
   details?: string;
 };
 
-export type Values = Readonly<Record<string, string | number | boolean | undefined>>;
+export type Value = string | number | boolean | readonly string[] | undefined;
+export type Values = Readonly<Record<string, Value>>;
 export type ParsedArgs = { ok: true; values: Values; positionals: string[]; help: boolean };
 export type UsageError = { ok: false; message: string };
 
@@ -76,10 +82,10 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
   const options = optionsOf(spec);
   const config: ParseArgsOptionsConfig = {};
   for (const [name, opt] of Object.entries(options)) {
-    config[name] = { type: opt.type === "boolean" ? "boolean" : "string" };
+    config[name] = { type: opt.type === "boolean" ? "boolean" : "string", multiple: opt.multiple === true };
   }
   (config.help as { short?: string }).short = "h";
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let parsed: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({
       args: joinNegativeValues(argv, options),
@@ -93,18 +99,28 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
   const help = parsed.values.help === true;
   if (help) return { ok: true, values: parsed.values, positionals: parsed.positionals, help };
 
-  const expected = spec.positionals ?? [];
-  if (parsed.positionals.length < expected.length) {
-    return { ok: false, message: `missing argument ${expected[parsed.positionals.length]}` };
+  const arity = positionalArity(spec.positionals ?? []);
+  if (parsed.positionals.length < arity.min) {
+    return { ok: false, message: `missing argument ${arity.names[parsed.positionals.length]}` };
   }
-  if (parsed.positionals.length > expected.length) {
-    return { ok: false, message: `unexpected argument "${parsed.positionals[expected.length]}"` };
+  if (parsed.positionals.length > arity.max) {
+    return { ok: false, message: `unexpected argument "${parsed.positionals[arity.max]}"` };
   }
-  const values: Record<string, string | number | boolean | undefined> = {};
+  const values: Record<string, Value> = {};
   for (const [name, opt] of Object.entries(options)) {
     const raw = parsed.values[name];
     if (raw === undefined) {
       if (opt.required) return { ok: false, message: `missing required flag --${name}` };
+      continue;
+    }
+    if (Array.isArray(raw)) {
+      const list: string[] = [];
+      for (const item of raw) {
+        const value = convert(name, opt, item);
+        if (typeof value === "object") return value;
+        list.push(String(value));
+      }
+      values[name] = list;
       continue;
     }
     const value = convert(name, opt, raw);
@@ -112,6 +128,14 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
     values[name] = value;
   }
   return { ok: true, values, positionals: parsed.positionals, help: false };
+}
+
+/** How many positionals a spec takes: "[ID]" is optional, a last "DEVICE..." repeats. */
+export function positionalArity(names: readonly string[]): { min: number; max: number; names: string[] } {
+  const bare = names.map((n) => n.replace(/^\[|\]$/g, "").replace(/\.\.\.$/, ""));
+  const min = names.filter((n) => !n.startsWith("[")).length;
+  const max = names.at(-1)?.endsWith("...") ? Number.POSITIVE_INFINITY : names.length;
+  return { min, max, names: bare };
 }
 
 function convert(
@@ -159,3 +183,6 @@ function usageMessage(err: Error & { code?: string }): string {
 export const str = (v: Values, name: string): string | undefined => v[name] as string | undefined;
 export const num = (v: Values, name: string): number | undefined => v[name] as number | undefined;
 export const flag = (v: Values, name: string): boolean => v[name] === true;
+/** A `multiple` flag's values (none given: []). */
+export const strs = (v: Values, name: string): readonly string[] =>
+  (v[name] as readonly string[] | undefined) ?? [];

@@ -1,10 +1,18 @@
 // The CLI as a function: arguments and I/O in, exit code out, so that tests run it without a process.
 import { setTimeout as delay } from "node:timers/promises";
 import { parseCommand } from "./args.ts";
+import { assignmentCommands } from "./commands/assignments.ts";
+import { calendarCommands } from "./commands/calendars.ts";
 import { commissioningCommands } from "./commands/commissioning.ts";
+import { complianceCommands } from "./commands/compliance.ts";
+import { deviceScheduleCommands } from "./commands/device-schedule.ts";
 import { deviceCommands } from "./commands/devices.ts";
+import { groupCommands } from "./commands/groups.ts";
 import { lifecycleCommands } from "./commands/lifecycle.ts";
+import { overrideCommands } from "./commands/overrides.ts";
+import { programCommands } from "./commands/programs.ts";
 import { registerCommands } from "./commands/register.ts";
+import { rolloutCommands } from "./commands/rollouts.ts";
 import { tokenCommands } from "./commands/tokens.ts";
 import { resolveConfig } from "./config.ts";
 import { type Command, EXIT, type Output } from "./context.ts";
@@ -17,10 +25,18 @@ export const COMMANDS: readonly Command[] = [
   ...commissioningCommands,
   ...lifecycleCommands,
   ...tokenCommands,
+  ...programCommands,
+  ...calendarCommands,
+  ...groupCommands,
+  ...assignmentCommands,
+  ...rolloutCommands,
+  ...deviceScheduleCommands,
+  ...overrideCommands,
+  ...complianceCommands,
 ];
 
-/** Commands of two words (`tokens create`). */
-const GROUPS = ["tokens"];
+/** Commands of two words (`tokens create`, `programs list`). */
+const GROUPS = ["tokens", "programs", "calendars", "groups"];
 
 export type CliIo = {
   env: Readonly<Record<string, string | undefined>>;

@@ -7,6 +7,40 @@ const GROUPS: readonly { title: string; names: readonly string[] }[] = [
   { title: "Commission", names: ["commission", "watch", "identify", "sign-off"] },
   { title: "Maintain", names: ["correct", "rotate", "replace", "decommission"] },
   { title: "Access", names: ["tokens create", "tokens list", "tokens revoke", "whoami"] },
+  {
+    title: "Dimming programs and calendars",
+    names: [
+      "programs list",
+      "programs show",
+      "programs create",
+      "programs update",
+      "programs delete",
+      "calendars list",
+      "calendars show",
+      "calendars create",
+      "calendars update",
+      "calendars delete",
+      "calendars preview",
+    ],
+  },
+  {
+    title: "Groups and assignment",
+    names: [
+      "groups list",
+      "groups show",
+      "groups create",
+      "groups add",
+      "groups remove",
+      "groups delete",
+      "assign",
+      "unassign",
+      "assignments",
+      "rollouts",
+      "schedule",
+    ],
+  },
+  { title: "Overrides", names: ["override", "overrides", "cancel-override"] },
+  { title: "Check", names: ["compliance"] },
 ];
 
 /** "show ID" */
@@ -35,7 +69,8 @@ export function toolHelp(commands: readonly CommandSpec[], invocation: string): 
     return `${title}:\n${columns(rows, "  ", width)}`;
   });
   return [
-    "Field tool of the city telemetry platform: register devices, commission them, sign them off.",
+    "Field and operations tool of the city telemetry platform: register devices, commission them, sign them off;",
+    "put dimming calendars on streetlights, override them, watch the delivery, check that lamps obey.",
     "",
     `Usage: ${invocation} <command> [arguments] [flags]`,
     `       ${invocation} <command> --help`,
@@ -47,6 +82,8 @@ export function toolHelp(commands: readonly CommandSpec[], invocation: string): 
     "Where the API and the token come from, first found wins:",
     "  URL    --url, CITY_API_URL, .data/platform.json (written by npm start), http://127.0.0.1:8080",
     "  token  --token, CITY_API_TOKEN, .data/secrets/engineer.token (admin.token for tokens …)",
+    "Roles: operators may read schedules and override; engineers and admins may also edit programs, calendars,",
+    "groups and assignments.",
     "",
     "Exit codes: 0 ok, 1 refused by the API or failed, 2 usage error, 3 API unreachable, 130 Ctrl-C.",
     "Times are Casablanca local time.",
