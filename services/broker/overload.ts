@@ -104,7 +104,8 @@ export function createOverloadController(deps: {
   let episodeShed = 0;
   const totals = { pausesTotal: 0, shedTotal: 0, episodes: 0, overloadMs: 0 };
   let queued: QueuedWork = { messages: 0, bytes: 0 };
-  const drain: { completed: number; rate: number; held: number }[] = []; // per stage; rate per ms, smoothed
+  // Per stage: completions seen, drain rate per ms (smoothed), work held at the last check, rate learnt yet.
+  const drain: { completed: number; rate: number; held: number; learnt: boolean }[] = [];
   let delayMs = 0;
   const peakQueued: QueuedWork = { messages: 0, bytes: 0 };
 

@@ -359,6 +359,58 @@ describe("the check", () => {
   });
 });
 
+describe("commissioning's commands", () => {
+  /** A commissioning run of sl-b whose identify and test dim (30 % for 210 s) were sent at the given times. */
+  function commissioned(identifyAt: number, dimAt: number) {
+    db.prepare(
+      `INSERT INTO commissioning_runs (id, device_id, generation, status, started_at, started_by)
+       VALUES ('run-1', 'sl-b', 1, 'passed', ?, 'test')`,
+    ).run(iso(identifyAt - 60_000));
+    const check = db.prepare(
+      `INSERT INTO commissioning_checks (run_id, name, position, status, started_at, finished_at, data)
+       VALUES ('run-1', ?, ?, 'passed', ?, ?, ?)`,
+    );
+    check.run(
+      "identify",
+      5,
+      iso(identifyAt),
+      iso(identifyAt + 1000),
+      JSON.stringify({ issued_at: iso(identifyAt), duration_s: 10 }),
+    );
+    check.run(
+      "test_dim",
+      6,
+      iso(dimAt),
+      iso(dimAt + 60_000),
+      JSON.stringify({ issued_at: iso(dimAt), duration_s: 210, level_pct: 30, dim_pct: 30 }),
+    );
+  }
+
+  it("a test dim is an override of the schedule, an identify blink is not judged", async () => {
+    // MIDNIGHT_DIM: 21:30 is at 100 %. The blink at 21:30 shows 0 %; the test dim at 22:00 shows 30 %.
+    commissioned(T("21:30"), T("22:00"));
+    const blinkAndDim = [s("21:30", 0), s("22:01", 30), s("22:03", 30), s("22:30", 100)];
+    const r = await createComplianceCheck({
+      db,
+      influx: unusedInflux,
+      config,
+      samples: fakeSamples({ "sl-b": blinkAndDim }),
+    }).run({ scope: { type: "device", id: "sl-b" }, window: { ...WINDOW, basis: "night", night: NIGHT } });
+    // The blink's sample is left out; the two at 30 % follow the test dim; 22:30 is back on the program.
+    expect(r).toMatchObject({ ok: true, report: { samples: 3, compliant: 3, compliance_pct: 100 } });
+  });
+
+  it("without the commissioning record the same samples deviate (the test can fail)", async () => {
+    const r = await createComplianceCheck({
+      db,
+      influx: unusedInflux,
+      config,
+      samples: fakeSamples({ "sl-b": [s("21:30", 0), s("22:01", 30), s("22:03", 30), s("22:30", 100)] }),
+    }).run({ scope: { type: "device", id: "sl-b" }, window: { ...WINDOW, basis: "night", night: NIGHT } });
+    expect(r).toMatchObject({ ok: true, report: { samples: 4, compliant: 1 } });
+  });
+});
+
 describe("chunks", () => {
   const lamp = (id: string, reportIntervalS: number): Lamp => ({
     id,

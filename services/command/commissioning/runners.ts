@@ -180,9 +180,12 @@ export function createRunners(
       const r = await send(ctx, { cmd: "identify", duration_s: IDENTIFY_S });
       const failure = ackFailure(r);
       if (failure || !r.ok) return failure as CheckOutcome;
+      // issued_at and duration_s let the compliance check (services/command/schedules/) excuse the blink.
       return passed(`ack ok in ${r.latencyMs} ms: the lamp blinks for ${IDENTIFY_S} s`, {
         command_id: r.command.id,
         latency_ms: r.latencyMs,
+        issued_at: r.command.issued_at,
+        duration_s: IDENTIFY_S,
       });
     },
 
@@ -223,7 +226,14 @@ export function createRunners(
       return {
         ...outcome,
         detail: `${acked}; ${outcome.detail}`,
-        data: { ...outcome.data, command_id: r.command.id },
+        // The test dim is an override of the lamp's schedule: the compliance check reads it back from here.
+        data: {
+          ...outcome.data,
+          command_id: r.command.id,
+          issued_at: r.command.issued_at,
+          duration_s: durationS,
+          level_pct: TEST_DIM_PCT,
+        },
       };
     },
   };

@@ -22,7 +22,10 @@ export type OverrideRow = {
   rampMs: number;
 };
 
-export type LampHistory = { calendars: CalendarSpan[]; overrides: OverrideRow[] };
+/** A stretch in which the lamp did what commissioning told it (an identify blink): its samples are not judged. */
+export type Excused = { fromMs: number; toMs: number; why: string };
+
+export type LampHistory = { calendars: CalendarSpan[]; overrides: OverrideRow[]; excused: Excused[] };
 
 export type HistoryReader = {
   /**
@@ -77,6 +80,33 @@ const OVERRIDES_SQL = `
    WHERE c.created_at >= live.since
    ORDER BY c.device_id, c.created_at, c.id`;
 
+/**
+ * Commissioning's commands to the lamps (services/command/commissioning/runners.ts records when it sent them): a
+ * test dim is an override of the schedule like any other (TALQ: the lamp's one override slot), an identify blink
+ * alternates full and off for its duration. Commands whose check failed before an ack have no issued_at.
+ */
+const COMMISSIONING_SQL = `
+  SELECT r.device_id, c.name, r.id AS run_id,
+         json_extract(c.data, '$.issued_at') AS issued_at,
+         json_extract(c.data, '$.duration_s') AS duration_s,
+         json_extract(c.data, '$.level_pct') AS level_pct
+    FROM commissioning_checks c
+    JOIN commissioning_runs r ON r.id = c.run_id
+   WHERE r.device_id IN (SELECT value FROM json_each(?1)) AND c.name IN ('identify', 'test_dim')
+     AND json_extract(c.data, '$.issued_at') IS NOT NULL AND c.started_at < ?2
+     AND c.started_at >= ?3
+   ORDER BY r.device_id, issued_at`;
+type CommissioningRow = {
+  device_id: string;
+  name: string;
+  run_id: string;
+  issued_at: string;
+  duration_s: number;
+  level_pct: number | null;
+};
+/** The longest commissioning command (a test dim of 3 intervals of a day + 30 s) reaching into a window. */
+const LONGEST_COMMAND_MS = (3 * 86_400 + 30) * 1000;
+
 const ms = (iso: string): number => {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) throw new Error(`registry holds a time that is not ISO 8601: ${JSON.stringify(iso)}`);
@@ -87,6 +117,7 @@ export function historyReader(db: DatabaseSync): HistoryReader {
   const calendars = db.prepare(CALENDARS_SQL);
   const overrides = db.prepare(OVERRIDES_SQL);
   const documentOf = db.prepare("SELECT document FROM schedule_documents WHERE version = ?");
+  const commissioning = db.prepare(COMMISSIONING_SQL);
   // A district's rollout is one document for thousands of lamps: parse each version once per reader.
   const docs = new Map<number, CalendarDocument>();
   const doc = (version: number): CalendarDocument => {
@@ -106,7 +137,7 @@ export function historyReader(db: DatabaseSync): HistoryReader {
       const of = (id: string): LampHistory => {
         let h = out.get(id);
         if (!h) {
-          h = { calendars: [], overrides: [] };
+          h = { calendars: [], overrides: [], excused: [] };
           out.set(id, h);
         }
         return h;
@@ -134,6 +165,24 @@ export function historyReader(db: DatabaseSync): HistoryReader {
           levelPct: r.level_pct,
           rampMs: r.ramp_s * 1000,
         });
+      }
+      const since = new Date(fromMs - LONGEST_COMMAND_MS).toISOString();
+      for (const r of commissioning.all(ids, toIso, since) as CommissioningRow[]) {
+        const at = ms(r.issued_at);
+        const until = at + r.duration_s * 1000;
+        if (until <= fromMs) continue;
+        const h = of(r.device_id);
+        if (r.name === "identify") h.excused.push({ fromMs: at, toMs: until, why: "identify blink" });
+        else
+          h.overrides.push({
+            id: `commissioning-${r.run_id}`,
+            createdMs: at,
+            startsMs: at,
+            expiresMs: until,
+            cancelledMs: null,
+            levelPct: r.level_pct ?? 0,
+            rampMs: 0,
+          });
       }
       return out;
     },

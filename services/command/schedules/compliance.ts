@@ -137,10 +137,13 @@ export function createComplianceCheck(deps: ComplianceDeps): ComplianceCheck {
             report.addNoData(lamp.id);
             continue;
           }
-          report.addLamp(
-            lamp.id,
-            assessLamp(lampSamples, timelineOf(lamp, told.get(lamp.id)), lamp.site, opts),
+          const lampHistory = told.get(lamp.id);
+          // A blink alternates full and off: samples taken in it (or within the grace after it) are not judged.
+          const judged = (lampHistory?.excused ?? []).reduce(
+            (kept, e) => kept.filter((x) => x.ts < e.fromMs || x.ts >= e.toMs + opts.graceMs),
+            lampSamples,
           );
+          report.addLamp(lamp.id, assessLamp(judged, timelineOf(lamp, lampHistory), lamp.site, opts));
         }
       }
 
