@@ -304,8 +304,10 @@ describe("schedule verbs: usage errors exit 2 before any request", () => {
         "--to",
         "2026-11-21",
       ],
-      "not both",
+      "give one of --night, --from/--to, --since",
     ],
+    [["compliance", "--district", "Anfa", "--since", "2h", "--night", "2026-11-20"], "give one of"],
+    [["compliance", "--district", "Anfa", "--since", "120"], "--since must be a duration like 90m"],
     [["schedule"], "missing argument DEVICE"],
     [["cancel-override"], "missing argument ID"],
   ])("%j", async (argv, why) => {

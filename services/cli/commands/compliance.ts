@@ -6,6 +6,7 @@ import { flag, num, str } from "../args.ts";
 import { type Command, EXIT, failure, printJson, usage } from "../context.ts";
 import { formatCompliance } from "../format/compliance.ts";
 import { parseLocalTime, parseTarget, TARGET_OPTIONS } from "./schedule-flags.ts";
+import { parseDuration } from "./schedule-syntax.ts";
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -37,6 +38,12 @@ const compliance: Command = {
       description: "window start: a date (its noon) or a time (local unless zoned)",
     },
     to: { type: "string", value: "<time>", description: "window end, like --from" },
+    since: {
+      type: "string",
+      value: "<duration>",
+      description:
+        "the window from that long ago until now (3h, 90m): a platform that has not run a night yet",
+    },
     "tolerance-pct": {
       type: "number",
       value: "<pct>",
@@ -52,6 +59,7 @@ const compliance: Command = {
     "  compliance --district Anfa                       last complete night",
     "  compliance --group bd-anfa --night 2026-11-28",
     "  compliance --device sl-anfa-0042 --from 2026-11-20 --to 2026-11-27 --json",
+    "  compliance --district Anfa --since 2h            the last two hours",
   ].join("\n"),
   async run(ctx, { values }) {
     const target = parseTarget(values);
@@ -59,8 +67,9 @@ const compliance: Command = {
     const night = str(values, "night");
     const fromRaw = str(values, "from");
     const toRaw = str(values, "to");
-    if (night !== undefined && (fromRaw !== undefined || toRaw !== undefined))
-      return usage(ctx, "give --night or --from/--to, not both");
+    const sinceRaw = str(values, "since");
+    const windows = [night, fromRaw ?? toRaw, sinceRaw].filter((w) => w !== undefined).length;
+    if (windows > 1) return usage(ctx, "give one of --night, --from/--to, --since");
     if ((fromRaw === undefined) !== (toRaw === undefined)) return usage(ctx, "give --from and --to together");
     if (night !== undefined && !DATE.test(night))
       return usage(ctx, `--night must be a date YYYY-MM-DD (got "${night}")`);
@@ -70,6 +79,12 @@ const compliance: Command = {
       night,
       tolerance_pct: num(values, "tolerance-pct"),
     };
+    if (sinceRaw !== undefined) {
+      const since = parseDuration("since", sinceRaw, 31 * 86_400_000);
+      if (!since.ok) return usage(ctx, since.message);
+      query.from = new Date(now.getTime() - since.value).toISOString();
+      query.to = now.toISOString();
+    }
     if (fromRaw !== undefined && toRaw !== undefined) {
       const from = bound("from", fromRaw, now);
       if (!from.ok) return usage(ctx, from.message);
