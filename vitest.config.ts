@@ -32,7 +32,7 @@ export default defineConfig({
           include: ["tests/e2e/**/*.test.ts"],
           // Starts its own InfluxDB like `npm start` does; nothing shared.
           fileParallelism: false,
-          testTimeout: 300_000,
+          testTimeout: 480_000,
           hookTimeout: 120_000,
         },
       },
