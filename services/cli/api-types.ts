@@ -1,11 +1,14 @@
 // The answers of the command service's HTTP API as the CLI reads them. Where the API names its zod schema, the
 // type is derived from it (type-only imports: erased at run time, so the CLI loads none of the service's code);
 // the few answers whose schemas the routes keep private are typed here after .design/issue3.md.
+
 import type { z } from "zod";
 import type { commissioningRun } from "../command/commissioning/schema.ts";
 import type { DevicePage } from "../command/routes/device-page.ts";
 import type { Credentials, importResult, listedDevice } from "../command/routes/schemas.ts";
+import type { DeviationOut } from "../command/schedules/compliance-report.ts";
 import type { DeviceRecord } from "../contract/devices.ts";
+import type { DeliveryRow } from "../registry/schedules/rollouts.ts";
 
 export type { Credentials, DevicePage, DeviceRecord };
 export type CommissioningRun = z.infer<typeof commissioningRun>;
@@ -83,20 +86,8 @@ export type Rollout = {
   rejected_sample: { device_id: string; reason: string | null; detail: string | null }[];
 };
 
-/** GET /v1/rollouts/{id}/deliveries: one lamp's delivery. */
-export type Delivery = {
-  device_id: string;
-  state: DeliveryState;
-  attempts: number;
-  created_at: string;
-  sent_at: string | null;
-  delivered_at: string | null;
-  acked_at: string | null;
-  /** When it entered its state. */
-  state_at: string;
-  reason: string | null;
-  detail: string | null;
-};
+/** GET /v1/rollouts/{id}/deliveries: one lamp's delivery (the store's row without its rollout id). */
+export type Delivery = Omit<DeliveryRow, "rollout_id">;
 
 export type OverrideTarget =
   | { type: "devices"; ids: string[] }
@@ -172,16 +163,7 @@ export type DeviceSchedule = {
   };
 };
 
-export type ComplianceDeviation = {
-  device_id: string;
-  kind: DeviationKind;
-  from: string;
-  to: string;
-  expected_pct: number;
-  reported_min: number;
-  reported_max: number;
-  samples: number;
-};
+export type ComplianceDeviation = DeviationOut;
 
 /** GET /v1/compliance (services/command/routes/compliance.ts). */
 export type ComplianceReport = {

@@ -7,20 +7,13 @@
 // expects it.
 import type { DatabaseSync } from "node:sqlite";
 import { type CalendarDocument, calendarDocument } from "../../contract/schedule.ts";
+import type { OverrideRecord } from "../../schedule/overrides.ts";
 
 /** A calendar in force for a lamp from `fromMs` (its rollout's creation) until the next one. */
 export type CalendarSpan = { fromMs: number; version: number; doc: CalendarDocument };
 
 /** One override as clipOverrides (services/schedule/overrides.ts) takes it. */
-export type OverrideRow = {
-  id: string;
-  createdMs: number;
-  startsMs: number;
-  expiresMs: number;
-  cancelledMs: number | null;
-  levelPct: number;
-  rampMs: number;
-};
+export type OverrideRow = OverrideRecord;
 
 /** A stretch in which the lamp did what commissioning told it (an identify blink): its samples are not judged. */
 export type Excused = { fromMs: number; toMs: number; why: string };
