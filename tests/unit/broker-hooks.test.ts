@@ -201,7 +201,9 @@ describe("authorizePublish", () => {
 
   it("lets the command service publish a streetlight's calendar, and no device publish one", () => {
     expect(hooks.authorizePublish(as(service("svc-command")), publish(own("calendar")))).toEqual(ALLOW);
-    expect(hooks.authorizePublish(as(device()), publish(own("calendar")))).toEqual(deny("topic_not_permitted"));
+    expect(hooks.authorizePublish(as(device()), publish(own("calendar")))).toEqual(
+      deny("topic_not_permitted"),
+    );
     expect(
       hooks.authorizePublish(as(service("svc-command")), publish("city/v1/traffic/tc-0001/calendar")),
     ).toEqual(deny("topic_not_permitted"));
