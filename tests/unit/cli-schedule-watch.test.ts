@@ -4,10 +4,10 @@
 import { describe, expect, it } from "vitest";
 import type { ComplianceReport, Rollout } from "../../services/cli/api-types.ts";
 import { QUIET_HINT_MS, watchRollouts } from "../../services/cli/commands/rollout-watch.ts";
-import type { Context } from "../../services/cli/context.ts";
 import { formatCompliance } from "../../services/cli/format/compliance.ts";
 import { progressLine } from "../../services/cli/format/rollout.ts";
-import type { ApiClient, Outcome } from "../../services/cli/http.ts";
+import type { ApiClient } from "../../services/cli/http.ts";
+import { fakeContext, ok, scripted } from "./cli-harness.ts";
 
 const T0 = Date.parse("2025-01-15T20:00:00Z"); // 21:00 in Casablanca (UTC+1)
 
@@ -33,38 +33,7 @@ const rollout = (id: number, counts: Partial<Rollout["counts"]>, total = 1204): 
   };
 };
 
-function scripted(outcomes: Outcome<unknown>[]) {
-  const requests: string[] = [];
-  const api: ApiClient = {
-    url: "http://api",
-    async request<T>(method: string, path: string) {
-      requests.push(`${method} ${path}`);
-      return (outcomes.shift() ?? { kind: "unreachable", message: "script ended" }) as Outcome<T>;
-    },
-  };
-  return { api, requests };
-}
-
-function context(api: ApiClient, signal = new AbortController().signal) {
-  const out: string[] = [];
-  const err: string[] = [];
-  let clock = T0;
-  const ctx: Context = {
-    api,
-    config: { url: "http://api", urlSource: "--url", token: "t", tokenSource: "--token" },
-    io: { out: (t) => out.push(t), err: (t) => err.push(t) },
-    now: () => new Date(clock),
-    cwd: "/",
-    signal,
-    sleep: async (ms) => {
-      clock += ms;
-    },
-    invocation: "devices",
-  };
-  return { ctx, out, err };
-}
-
-const ok = (body: unknown): Outcome<unknown> => ({ kind: "ok", status: 200, body });
+const context = (api: ApiClient, signal?: AbortSignal) => fakeContext(api, T0, signal);
 
 describe("progressLine", () => {
   it("counts lamps in thousands, always applied · pending · rejected, the other states when not 0", () => {

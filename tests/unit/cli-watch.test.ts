@@ -4,9 +4,9 @@
 import { describe, expect, it } from "vitest";
 import type { Check, CommissioningRun } from "../../services/cli/api-types.ts";
 import { watchRun } from "../../services/cli/commands/commissioning.ts";
-import type { Context } from "../../services/cli/context.ts";
 import { formatEvent, formatOutcome, transitions } from "../../services/cli/format/run.ts";
 import type { ApiClient, Outcome } from "../../services/cli/http.ts";
+import { fakeContext, ok, scripted } from "./cli-harness.ts";
 
 const T0 = "2025-01-15T12:00:00Z";
 const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
@@ -112,43 +112,7 @@ describe("transitions", () => {
   });
 });
 
-function scripted(outcomes: Outcome<unknown>[], onEmpty?: () => void) {
-  const requests: string[] = [];
-  const api: ApiClient = {
-    url: "http://api",
-    async request<T>(method: string, path: string) {
-      requests.push(`${method} ${path}`);
-      const next = outcomes.shift();
-      if (!next) {
-        onEmpty?.();
-        return { kind: "unreachable", message: "script ended" } as Outcome<T>;
-      }
-      return next as Outcome<T>;
-    },
-  };
-  return { api, requests };
-}
-
-function context(api: ApiClient, signal = new AbortController().signal) {
-  const out: string[] = [];
-  const err: string[] = [];
-  let clock = Date.parse(T0);
-  const ctx: Context = {
-    api,
-    config: { url: "http://api", urlSource: "--url", token: "t", tokenSource: "--token" },
-    io: { out: (t) => out.push(t), err: (t) => err.push(t) },
-    now: () => new Date(clock),
-    cwd: "/",
-    signal,
-    sleep: async (ms) => {
-      clock += ms;
-    },
-    invocation: "devices",
-  };
-  return { ctx, out, err };
-}
-
-const ok = (body: unknown): Outcome<unknown> => ({ kind: "ok", status: 200, body });
+const context = (api: ApiClient, signal?: AbortSignal) => fakeContext(api, Date.parse(T0), signal);
 
 describe("watchRun", () => {
   it("prints each transition once and exits 0 when the run passed", async () => {
