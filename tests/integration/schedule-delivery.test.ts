@@ -9,8 +9,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eventually, type Stack, startStack } from "./harness/stack.ts";
 import {
   closeLamps,
+  deliveriesOf,
   lampRegistration,
   makeCalendar,
+  presenceKnown,
+  rolloutOf,
   type ScriptedLamp,
   scriptedLamp,
   sleep,
@@ -35,17 +38,8 @@ afterAll(async () => {
 
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${run}-${i + 1}`);
 
-async function rollout(id: number) {
-  const r = await stack.api("GET", `/v1/rollouts/${id}`);
-  expect(r.status).toBe(200);
-  return r.body;
-}
-
-async function deliveries(id: number) {
-  const r = await stack.api("GET", `/v1/rollouts/${id}/deliveries`);
-  expect(r.status).toBe(200);
-  return r.body.deliveries as { device_id: string; state: string; attempts: number; [k: string]: unknown }[];
-}
+const rollout = (id: number) => rolloutOf(stack, id);
+const deliveries = (id: number) => deliveriesOf(stack, id);
 
 async function assign(district: string, calendar: string) {
   const r = await stack.api("PUT", "/v1/assignments", {
@@ -63,14 +57,7 @@ async function assignOne(district: string, calendar: string) {
   return made[0] as (typeof made)[number];
 }
 
-/** Waits until the lamp's presence is known to the command service (its schedule page says online). */
-async function online(lamp: ScriptedLamp, want = true) {
-  await eventually(
-    async () => (await stack.api("GET", `/v1/devices/${lamp.id}/schedule`)).body.online === want,
-    10_000,
-    `${lamp.id} ${want ? "online" : "offline"}`,
-  );
-}
+const online = (lamp: ScriptedLamp, want = true) => presenceKnown(stack, lamp, want);
 
 describe("calendar delivery", () => {
   it("a calendar assigned to a district reaches every lamp of it: pending → delivered → applied", async () => {

@@ -3,6 +3,7 @@
 // with what arrives (apply and ack, reject with a reason, or stay silent). Not the simulator's lamp: these do
 // nothing by themselves, so each test controls exactly what the platform hears.
 import mqtt, { type MqttClient } from "mqtt";
+import { expect } from "vitest";
 import { type CommandAck, type DeviceCommand, deviceCommand } from "../../services/contract/commands.ts";
 import {
   type CalendarAck,
@@ -12,7 +13,7 @@ import {
   type ScheduleRejectReason,
 } from "../../services/contract/schedule.ts";
 import { deviceTopic } from "../../services/contract/topics.ts";
-import type { Stack } from "./harness/stack.ts";
+import { eventually, type Stack } from "./harness/stack.ts";
 
 export type LampMode =
   | { type: "apply" }
@@ -152,4 +153,33 @@ export async function makeCalendar(stack: Stack, id: string, level = 50): Promis
   if (calendar.status !== 201 && calendar.status !== 200)
     throw new Error(`calendar: HTTP ${calendar.status} ${JSON.stringify(calendar.body)}`);
   return `c-${id}`;
+}
+
+/** A rollout's progress (GET /v1/rollouts/{id}). */
+export async function rolloutOf(stack: Stack, id: number) {
+  const r = await stack.api("GET", `/v1/rollouts/${id}`);
+  expect(r.status).toBe(200);
+  return r.body;
+}
+
+/** A rollout's per-lamp deliveries (GET /v1/rollouts/{id}/deliveries). */
+export async function deliveriesOf(stack: Stack, id: number) {
+  const r = await stack.api("GET", `/v1/rollouts/${id}/deliveries`);
+  expect(r.status).toBe(200);
+  return r.body.deliveries as {
+    device_id: string;
+    state: string;
+    attempts: number;
+    reason: string | null;
+    [k: string]: unknown;
+  }[];
+}
+
+/** Waits until the lamp's presence is known to the command service (its schedule page says online or not). */
+export async function presenceKnown(stack: Stack, lamp: ScriptedLamp, want = true) {
+  await eventually(
+    async () => (await stack.api("GET", `/v1/devices/${lamp.id}/schedule`)).body.online === want,
+    10_000,
+    `${lamp.id} ${want ? "online" : "offline"}`,
+  );
 }

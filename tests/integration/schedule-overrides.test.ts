@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eventually, type Stack, startStack } from "./harness/stack.ts";
 import {
   closeLamps,
+  deliveriesOf,
   lampRegistration,
+  presenceKnown,
+  rolloutOf,
   type ScriptedLamp,
   scriptedLamp,
   sleep,
@@ -28,26 +31,10 @@ afterAll(async () => {
 
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${run}-${i + 1}`);
 
-async function rollout(id: number) {
-  const r = await stack.api("GET", `/v1/rollouts/${id}`);
-  expect(r.status).toBe(200);
-  return r.body;
-}
-
-async function deliveryOf(rolloutId: number, deviceId: string) {
-  const r = await stack.api("GET", `/v1/rollouts/${rolloutId}/deliveries`);
-  return (r.body.deliveries as { device_id: string; state: string; reason: string | null }[]).find(
-    (d) => d.device_id === deviceId,
-  );
-}
-
-async function online(lamp: ScriptedLamp) {
-  await eventually(
-    async () => (await stack.api("GET", `/v1/devices/${lamp.id}/schedule`)).body.online === true,
-    10_000,
-    `${lamp.id} online`,
-  );
-}
+const rollout = (id: number) => rolloutOf(stack, id);
+const deliveryOf = async (rolloutId: number, deviceId: string) =>
+  (await deliveriesOf(stack, rolloutId)).find((d) => d.device_id === deviceId);
+const online = (lamp: ScriptedLamp) => presenceKnown(stack, lamp);
 
 async function override(body: object) {
   const r = await stack.api("POST", "/v1/overrides", { level_pct: 100, reason: "football match", ...body });
