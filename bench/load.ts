@@ -2,6 +2,7 @@
 // child processes, connect every device, start them together, collect what each sent and got acknowledged.
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import { stopChildren } from "./children.ts";
 import type { Shape } from "./readings.ts";
 
 export type PublisherStart = {
@@ -127,21 +128,7 @@ export async function startPublishers(spec: LoadSpec): Promise<Publishers> {
       };
     },
     async close() {
-      await Promise.all(
-        children.map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              if (c.exitCode !== null || c.signalCode !== null) return resolve();
-              const t = setTimeout(() => c.kill("SIGKILL"), 5000);
-              c.once("exit", () => {
-                clearTimeout(t);
-                resolve();
-              });
-              if (c.connected) c.send({ type: "exit" } satisfies PublisherCommand);
-              else c.kill("SIGTERM");
-            }),
-        ),
-      );
+      await stopChildren(children, { type: "exit" } satisfies PublisherCommand);
     },
   };
 }

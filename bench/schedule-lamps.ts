@@ -3,6 +3,7 @@
 // for per-lamp detail, so the fleet's side costs the measured processes nothing but the messages themselves.
 import { type ChildProcess, fork } from "node:child_process";
 import { resolve } from "node:path";
+import { stopChildren } from "./children.ts";
 import type { Lamp } from "./schedule-fleet.ts";
 
 export type LampsStart = {
@@ -155,20 +156,7 @@ export function startLampFleet(lamps: readonly Lamp[], procs: number): LampFleet
       };
     },
     async stop() {
-      await Promise.all(
-        children.map(
-          (c) =>
-            new Promise<void>((ok) => {
-              if (c.exitCode !== null || c.signalCode !== null) return ok();
-              const t = setTimeout(() => c.kill("SIGKILL"), 5000);
-              c.once("exit", () => {
-                clearTimeout(t);
-                ok();
-              });
-              c.send({ type: "exit" } satisfies LampsCommand);
-            }),
-        ),
-      );
+      await stopChildren(children, { type: "exit" } satisfies LampsCommand);
       process.off("exit", killAll);
     },
   };
