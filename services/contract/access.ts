@@ -23,7 +23,9 @@ export const PERMISSIONS = {
     "Register, import, correct, replace and decommission devices; rotate and revoke credentials.",
   "commissioning:run": "Start and re-run commissioning, send identify and test-dim commands.",
   "commissioning:signoff": "Sign a device off as commissioned.",
-  "reports:read": "Read energy and savings reports (issue 5).",
+  "reports:read": "Read energy and savings reports and the state of their daily rollups (issue 5).",
+  "reports:rebuild":
+    "Recompute the energy rollups of lamps from InfluxDB (after an outage or a data repair).",
   "schedules:read":
     "Read programs, calendars, groups, assignments, overrides, rollouts and compliance (issue 4).",
   "schedules:write": "Create and edit programs, calendars and groups; assign calendars.",
@@ -45,13 +47,14 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     "schedules:write",
     "overrides:write",
   ],
-  energy_manager: ["devices:read", "reports:read", "schedules:read"],
+  energy_manager: ["devices:read", "reports:read", "reports:rebuild", "schedules:read"],
   admin: [
     "devices:read",
     "devices:write",
     "commissioning:run",
     "commissioning:signoff",
     "reports:read",
+    "reports:rebuild",
     "schedules:read",
     "schedules:write",
     "overrides:write",

@@ -40,6 +40,11 @@ export const deviceActivity = z.object({
   kind: z.enum(DEVICE_KINDS),
   /** Device time of the newest accepted reading, epoch ms (absent if none was accepted). */
   last_ts: z.number().optional(),
+  /**
+   * Device time of the oldest accepted reading since the previous digest, epoch ms. Below what was already
+   * rolled up, it says data arrived late (a backlog): the energy rollups recompute from there (issue 5).
+   */
+  first_ts: z.number().optional(),
   /** Platform time the newest message from the device arrived, epoch ms. */
   received_at: z.number(),
   accepted: z.number().int().min(0),

@@ -221,4 +221,38 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX schedule_deliveries_device ON schedule_deliveries (device_id, rollout_id);
    CREATE INDEX schedule_deliveries_open ON schedule_deliveries (state, device_id)
      WHERE state IN ('pending', 'delivered');`,
+  // 4 (issue 5): daily energy rollups per lamp, kept up to date from InfluxDB as readings arrive (late ones
+  // included) so a report sums rows instead of scanning readings. Derived data: any of it can be recomputed from
+  // InfluxDB (POST /v1/energy/rollups/rebuild). Days are local dates in Africa/Casablanca; durations in seconds.
+  // A row holds the contributions of the intervals between consecutive readings that fall inside its day, and
+  // the wattages the computation used (registry values at the time), so a later correction shows as a change.
+  `CREATE TABLE energy_daily (
+     device_id TEXT NOT NULL,
+     day TEXT NOT NULL,
+     legacy_w REAL NOT NULL,
+     led_w REAL NOT NULL,
+     metered_wh REAL NOT NULL DEFAULT 0,
+     estimated_wh REAL NOT NULL DEFAULT 0,
+     metered_s REAL NOT NULL DEFAULT 0,
+     estimated_s REAL NOT NULL DEFAULT 0,
+     dark_s REAL NOT NULL DEFAULT 0,
+     lit_s REAL NOT NULL DEFAULT 0,
+     readings INTEGER NOT NULL DEFAULT 0,
+     resets INTEGER NOT NULL DEFAULT 0,
+     gaps INTEGER NOT NULL DEFAULT 0,
+     first_ts INTEGER,
+     last_ts INTEGER,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (day, device_id)
+   ) WITHOUT ROWID;
+   CREATE INDEX energy_daily_device ON energy_daily (device_id, day);
+   -- Per lamp, the last reading rolled up (the next interval starts from it) and when.
+   CREATE TABLE energy_cursors (
+     device_id TEXT PRIMARY KEY,
+     ts INTEGER NOT NULL,
+     energy_wh REAL NOT NULL,
+     power_w REAL NOT NULL,
+     dim_pct REAL NOT NULL,
+     updated_at TEXT NOT NULL
+   ) WITHOUT ROWID;`,
 ];
