@@ -25,6 +25,7 @@ import {
   LIVENESS,
   SERVICE_PREFIX,
 } from "../../services/contract/devices.ts";
+import { COVERAGE, ENERGY_CSV_COLUMNS } from "../../services/contract/energy.ts";
 import { fieldMeta, type InfluxType } from "../../services/contract/fields.ts";
 import {
   INGEST_ACTIVITY_TOPIC,
@@ -541,5 +542,31 @@ describe("docs/contract.md: dimming schedules", () => {
       p.level_pct === 0 ? `off from ${p.at}` : `${p.level_pct} % from ${p.at}`,
     );
     expect(section("13. Dimming schedules").replace(/\s+/g, " ")).toContain(words.join(", "));
+  });
+});
+
+describe("docs/contract.md: energy and savings reports", () => {
+  it("the coverage table lists exactly COVERAGE, with its meaning", () => {
+    const rows = firstTable(section("Coverage"));
+    expect(rows.map((r) => code(r.Coverage))).toEqual(Object.keys(COVERAGE));
+    for (const r of rows) expect(r.Meaning).toBe(COVERAGE[code(r.Coverage) as keyof typeof COVERAGE]);
+  });
+
+  it.each(["lamps", "days"] as const)("the %s CSV table lists exactly its columns, in order", (table) => {
+    const rows = firstTable(section(table));
+    expect(rows.map((r) => code(r.Column))).toEqual(ENERGY_CSV_COLUMNS[table].map((c) => c.name));
+    for (const [i, r] of rows.entries()) expect(r.Meaning).toBe(ENERGY_CSV_COLUMNS[table][i]?.description);
+  });
+
+  it("states the gap and estimate limits and the tariff and grid factor the config defaults to", () => {
+    const text = section("14. Energy and savings reports");
+    for (const s of [
+      "`ENERGY_GAP_S` (3600 s)",
+      "`ENERGY_ESTIMATE_MAX_H` (72 h)",
+      "1.28",
+      "0.70",
+      "Africa/Casablanca",
+    ])
+      expect(text).toContain(s);
   });
 });
