@@ -1,7 +1,8 @@
 // Where the CLI finds the command service and its token, first match wins, and which source it used (shown
 // when the API refuses the token):
 //   URL:   --url, CITY_API_URL, `.data/platform.json` command_url (written by `npm start`), http://127.0.0.1:8080
-//   token: --token, CITY_API_TOKEN, `.data/secrets/engineer.token` (admin.token for `tokens …` commands)
+//   token: --token, CITY_API_TOKEN, `.data/secrets/engineer.token` (admin.token for `tokens …` commands,
+//          energy-manager.token for `energy …` commands)
 // `.data/` is the repository's, found from this file's location, so the CLI works from any directory.
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -9,7 +10,8 @@ import { join, resolve } from "node:path";
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 export const DEFAULT_URL = "http://127.0.0.1:8080";
 
-export type Principal = "engineer" | "admin";
+/** Which local token file a command falls back to (.data/secrets/<principal>.token). */
+export type Principal = "engineer" | "admin" | "energy-manager";
 
 export type CliConfig = {
   url: string;

@@ -1,5 +1,5 @@
 // The platform's own secrets for a single-host installation: an API token per principal the platform needs to
-// run (a local admin and engineer, the demo fleet, each service), made once in a folder (0700, each file 0600) and
+// run (a local admin, engineer and energy manager, the demo fleet, each service), made once in a folder (0700, each file 0600) and
 // reused on every start, plus the token file the command service provisions them from (COMMAND_TOKEN_FILE:
 // `name,role,token_sha256`, hashes only). `npm start` makes them in .data/secrets/; docker compose has the command
 // service make them in a shared volume (COMMAND_BOOTSTRAP_SECRETS_DIR) that the other services read with *_FILE
@@ -13,6 +13,7 @@ import { generateToken, sha256Hash } from "../lib/secrets.ts";
 export const LOCAL_PRINCIPALS = {
   admin: { name: "local-admin", role: "admin" },
   engineer: { name: "local-engineer", role: "engineer" },
+  "energy-manager": { name: "local-energy-manager", role: "energy_manager" },
   simulator: { name: "demo-simulator", role: "engineer" },
   "svc-broker": { name: "svc-broker", role: "service_broker" },
   "svc-ingest": { name: "svc-ingest", role: "service_ingest" },
