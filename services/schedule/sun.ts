@@ -13,7 +13,6 @@ export type Site = { lat: number; lon: number };
 const DAY_MS = 86_400_000;
 /** Standard sunrise/sunset altitude in degrees (suncalc's `sunrise`/`sunset` pair, NOAA's zenith 90.833°). */
 export const SUN_HORIZON_DEG = -0.833;
-const HORIZON_RAD = (SUN_HORIZON_DEG * Math.PI) / 180;
 
 function assertSite(site: Site): void {
   if (!Number.isFinite(site.lat) || site.lat < -90 || site.lat > 90)
@@ -41,8 +40,14 @@ export function sunEvents(night: string, site: Site): { sunset: number; sunrise:
   return { sunset: dayEvents(night, site).sunset, sunrise: dayEvents(addDays(night, 1), site).sunrise };
 }
 
-/** True while the sun's upper limb is above the horizon at the site (between standard sunrise and sunset). */
+/**
+ * True while the sun's upper limb is above the horizon at the site: between the standard sunrise and sunset of
+ * the site's solar date, the same events as sunEvents (suncalc's getPosition gives an apparent, refraction-corrected
+ * altitude in degrees, which is not the −0.833° geometric definition, so comparing it would shift both ends).
+ */
 export function isDaylight(tsMs: number, site: Site): boolean {
   assertSite(site);
-  return SunCalc.getPosition(new Date(tsMs), site.lat, site.lon).altitude > HORIZON_RAD;
+  const solarDate = new Date(tsMs + (site.lon / 360) * DAY_MS).toISOString().slice(0, 10);
+  const { sunrise, sunset } = dayEvents(solarDate, site);
+  return tsMs >= sunrise && tsMs < sunset;
 }

@@ -129,6 +129,20 @@ describe("isDaylight", () => {
     expect(isDaylight(sunrise - 2 * MINUTE_MS, CITY)).toBe(false);
     expect(isDaylight(sunrise + 2 * MINUTE_MS, CITY)).toBe(true);
   });
+
+  it.each(["2026-01-15", "2026-03-20", "2026-06-21", "2026-12-21"])(
+    "switches within a second of sunEvents' instants (%s), not a minute or two off",
+    (night) => {
+      const { sunset, sunrise } = sunEvents(night, CITY);
+      for (const [t, lit] of [
+        [sunset - 1000, true],
+        [sunset + 1000, false],
+        [sunrise - 1000, false],
+        [sunrise + 1000, true],
+      ] as const)
+        expect(isDaylight(t, CITY), new Date(t).toISOString()).toBe(lit);
+    },
+  );
 });
 
 describe("site validation", () => {
