@@ -168,7 +168,8 @@ export function rollLamp(input: RollLampInput): RollLampResult {
       const darkAll = dark.darkSeconds(a.ts, b.ts);
       weightTotal = ledW * darkAll + standbyW * (spanMs / 1000 - darkAll);
     }
-    const lit = a.dimPct > 0;
+    // Lit time is what the lamp reported: a short interval holds a's level; over a gap nothing was reported.
+    const lit = a.dimPct > 0 && spanMs <= gapS * 1000;
     let t = a.ts;
     while (t < b.ts) {
       const d = dayOf(t);

@@ -91,17 +91,18 @@ describe("rollLamp: a long gap bridged by the meter", () => {
     const b = reading(local("2026-01-11T00:00"), 1400, 100, 100);
     const { days } = roll(a, [b], NO_ESTIMATOR);
     expectRows(days, [
-      row("2026-01-10", { meteredWh: 400, meteredS: 14_400, darkS: 14_400, litS: 14_400, gaps: 1 }),
+      row("2026-01-10", { meteredWh: 400, meteredS: 14_400, darkS: 14_400, gaps: 1 }),
       row("2026-01-11", { readings: 1, firstTs: b.ts, lastTs: b.ts }),
     ]);
   });
 
-  it("holds the opening reading's dim level over the gap for lit seconds", () => {
-    // The design's rule: lit_s += piece length when a.dim_pct > 0 → 28,800 s and 36,000 s.
+  it("counts no lit seconds over a gap: lit time is what the lamp reported, and nothing was", () => {
+    // The same gap after a lit reading (dim 60 %): covered (metered) but litS stays 0 on both days.
     const lit = reading(A.ts, 1000, 100, 60);
     const { days } = roll(lit, [reading(END, 2305, 1, 0)], NO_ESTIMATOR);
-    expect(days.get("2026-01-10")?.litS).toBe(28_800);
-    expect(days.get("2026-01-11")?.litS).toBe(36_000);
+    expect(days.get("2026-01-10")?.meteredS).toBe(28_800);
+    expect(days.get("2026-01-10")?.litS).toBe(0);
+    expect(days.get("2026-01-11")?.litS).toBe(0);
   });
 });
 
@@ -150,7 +151,6 @@ describe("rollLamp: gaps the meter cannot bridge", () => {
         estimatedWh: 200,
         estimatedS: 7200,
         darkS: 7200,
-        litS: 7200,
         readings: 1,
         gaps: 1,
         firstTs: b.ts,
