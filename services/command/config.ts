@@ -76,6 +76,46 @@ export const commandConfigSchema = z.object({
       standbyW: z.number().min(0).default(2),
     })
     .prefault({}),
+  /** Energy audit (issue 5): daily rollups of each lamp's metered energy and the savings reports' constants. */
+  energy: z
+    .object({
+      /**
+       * MAD per kWh for the reports' cost savings: DOMAIN.md, Casablanca's public lighting (L'Economiste 1046815)
+       * ≈ 1,070 MAD / 841 kWh per light point and year.
+       */
+      tariffMadPerKwh: z.number().positive().max(100).default(1.28),
+      /**
+       * kg CO2 per kWh for the reports' CO2 savings. A placeholder: no official Moroccan grid factor was found
+       * (coal was about 69 % of 2021 generation); every report states the value it used.
+       */
+      gridKgCo2PerKwh: z.number().min(0).max(5).default(0.7),
+      /** Longest interval between two readings still treated as continuous metering, seconds. */
+      gapS: z.number().int().min(60).max(86_400).default(3600),
+      /** Longest stretch without usable meter data that is estimated (Option A); longer ones are missing, hours. */
+      estimateMaxH: z
+        .number()
+        .min(1)
+        .max(24 * 31)
+        .default(72),
+      /** Power of a lamp switched off (driver, controller), W: for estimates and for spreading a bridged gap. */
+      standbyW: z.number().min(0).max(50).default(1),
+      /** How often lamps the ingest heard from are rolled up, seconds. */
+      rollupIntervalS: z.number().min(0.2).max(3600).default(15),
+      /**
+       * The ingest announces readings on receipt, before they are in InfluxDB: a lamp is read this many seconds
+       * after its last announcement.
+       */
+      settleS: z.number().min(0).max(600).default(5),
+      /** How often the reconcile sweep compares InfluxDB's counts with the rollups, seconds. */
+      reconcileIntervalS: z.number().min(1).max(86_400).default(900),
+      /** Complete local days the reconcile sweep looks back over (lost digests, late writes). */
+      reconcileDays: z.number().int().min(0).max(366).default(3),
+    })
+    .refine((e) => e.estimateMaxH * 3600 >= e.gapS, {
+      path: ["estimateMaxH"],
+      error: "must be at least gapS (an estimated gap is longer than a short interval)",
+    })
+    .prefault({}),
   logLevel: logLevelSchema.default("info"),
 });
 export type CommandConfig = z.infer<typeof commandConfigSchema>;
@@ -102,5 +142,14 @@ export const commandEnv: EnvMap = {
   COMPLIANCE_TOLERANCE_PCT: "compliance.tolerancePct",
   COMPLIANCE_GRACE_S: "compliance.graceS",
   COMPLIANCE_STANDBY_W: "compliance.standbyW",
+  ENERGY_TARIFF_MAD_PER_KWH: "energy.tariffMadPerKwh",
+  ENERGY_GRID_KG_CO2_PER_KWH: "energy.gridKgCo2PerKwh",
+  ENERGY_GAP_S: "energy.gapS",
+  ENERGY_ESTIMATE_MAX_H: "energy.estimateMaxH",
+  ENERGY_STANDBY_W: "energy.standbyW",
+  ENERGY_ROLLUP_INTERVAL_S: "energy.rollupIntervalS",
+  ENERGY_SETTLE_S: "energy.settleS",
+  ENERGY_RECONCILE_INTERVAL_S: "energy.reconcileIntervalS",
+  ENERGY_RECONCILE_DAYS: "energy.reconcileDays",
   LOG_LEVEL: "logLevel",
 };

@@ -1,6 +1,7 @@
 // The activity digest (contract/platform.ts): per device, the readings accepted and rejected (by reason) and the
-// newest reading's time since the last digest, published every ~2 s on platform/v1/ingest/activity for the
-// command service's liveness (last seen, silent devices) and device pages. On the hot path (30 000 readings/s)
+// newest and oldest readings' times since the last digest, published every ~2 s on platform/v1/ingest/activity for the
+// command service's liveness (last seen, silent devices), device pages and energy rollups (first_ts: a backlog
+// older than what was rolled up means a recompute, issue 5). On the hot path (30 000 readings/s)
 // it costs one Map lookup and a few additions per message; the work is done once per digest.
 import { type DeviceActivity, INGEST_ACTIVITY_TOPIC, MAX_ACTIVITY_DEVICES } from "../contract/platform.ts";
 import type { DeviceKind } from "../contract/topics.ts";
@@ -13,6 +14,7 @@ type Entry = {
   rejected: number;
   reasons: Record<string, number> | undefined;
   lastTs: number | undefined;
+  firstTs: number | undefined;
   receivedAt: number;
 };
 
@@ -58,6 +60,7 @@ export function createActivityTracker(opts: ActivityOptions): ActivityTracker {
         id,
         kind: e.kind,
         ...(e.lastTs === undefined ? {} : { last_ts: e.lastTs }),
+        ...(e.firstTs === undefined ? {} : { first_ts: e.firstTs }),
         received_at: e.receivedAt,
         accepted: e.accepted,
         rejected: e.rejected,
@@ -75,11 +78,21 @@ export function createActivityTracker(opts: ActivityOptions): ActivityTracker {
       if (id === undefined || r.kind === "unknown") return;
       let e = current.get(id);
       if (!e) {
-        e = { kind: r.kind, accepted: 0, rejected: 0, reasons: undefined, lastTs: undefined, receivedAt };
+        e = {
+          kind: r.kind,
+          accepted: 0,
+          rejected: 0,
+          reasons: undefined,
+          lastTs: undefined,
+          firstTs: undefined,
+          receivedAt,
+        };
         current.set(id, e);
       }
       e.accepted += r.accepted;
       if (r.lastTs !== undefined && (e.lastTs === undefined || r.lastTs > e.lastTs)) e.lastTs = r.lastTs;
+      if (r.firstTs !== undefined && (e.firstTs === undefined || r.firstTs < e.firstTs))
+        e.firstTs = r.firstTs;
       if (receivedAt > e.receivedAt) e.receivedAt = receivedAt;
       const n = r.rejections.length;
       if (n === 0) return;

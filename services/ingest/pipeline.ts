@@ -30,6 +30,11 @@ export type ProcessResult = {
   deviceId?: string | undefined;
   /** Device time of the newest accepted reading, epoch ms. */
   lastTs?: number | undefined;
+  /**
+   * Device time of the oldest accepted reading, epoch ms: a backlog reaches back to it. The energy rollups
+   * recompute from there when it is older than what they already rolled up (issue 5).
+   */
+  firstTs?: number | undefined;
 };
 
 /** The device is not (yet) in the registry cache: the caller may refresh it and call again with final=true. */
@@ -169,6 +174,7 @@ export function createPipeline(deps: {
       let lines = 0;
       let accepted = 0;
       let lastTs: number | undefined;
+      let firstTs: number | undefined;
       const rejections: Rejection[] = [];
       let unknownFields: string[] = [];
       decoded.readings.forEach((raw, i) => {
@@ -201,10 +207,21 @@ export function createPipeline(deps: {
           lines++;
           accepted++;
           if (lastTs === undefined || v.tsMs > lastTs) lastTs = v.tsMs;
+          if (firstTs === undefined || v.tsMs < firstTs) firstTs = v.tsMs;
           if (v.unknownFields.length > 0) unknownFields = unknownFields.concat(v.unknownFields);
         }
       });
-      return { text, lines, kind: t.kind, accepted, rejections, unknownFields, deviceId: device.id, lastTs };
+      return {
+        text,
+        lines,
+        kind: t.kind,
+        accepted,
+        rejections,
+        unknownFields,
+        deviceId: device.id,
+        lastTs,
+        firstTs,
+      };
     },
   };
 }

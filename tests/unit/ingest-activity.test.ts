@@ -1,5 +1,5 @@
 // The ingest's activity digest: per registered device, accepted and rejected readings (by reason) and the newest
-// reading's time since the last digest, from the pipeline's results; split at the size limit; kept while the
+// and oldest readings' times since the last digest, from the pipeline's results; split at the size limit; kept while the
 // connection is down.
 import { describe, expect, it } from "vitest";
 import {
@@ -55,7 +55,7 @@ function tracker(opts: { max?: number; connected?: () => boolean } = {}) {
 }
 
 describe("activity digest", () => {
-  it("sums a device's messages: accepted, rejected by reason, newest ts and arrival", () => {
+  it("sums a device's messages: accepted, rejected by reason, newest and oldest ts and arrival", () => {
     const { t, sent } = tracker();
     const sl = "city/v1/streetlight/sl-1/telemetry";
     t.record(process(sl, [light(NOW - 3000, 1), light(NOW - 2000, 2)]), NOW - 1500);
@@ -69,6 +69,8 @@ describe("activity digest", () => {
       id: "sl-1",
       kind: "streetlight",
       last_ts: NOW - 2000,
+      // The late reading of the second message (accepted: a reading older than the meter's last is not compared).
+      first_ts: NOW - 9000,
       received_at: NOW - 800,
       accepted: 3,
       rejected: 2,
@@ -76,7 +78,35 @@ describe("activity digest", () => {
     });
     expect(byId.get("aq-1")).toMatchObject({ accepted: 0, rejected: 1, received_at: NOW - 700 });
     expect(byId.get("aq-1")?.last_ts).toBeUndefined();
+    expect(byId.get("aq-1")?.first_ts).toBeUndefined();
     expect(t.flush()).toBe(0); // counts start over after a digest
+  });
+
+  it("first_ts: the oldest accepted reading since the last digest, not a rejected one, not an earlier digest's", () => {
+    // A pipeline of its own: its meter memory does not reach into the other tests.
+    const own = createPipeline({ lookup: (id) => devices.get(id), now: () => NOW });
+    const process = (topic: string, payload: unknown): ProcessResult => {
+      const r = own.process(topic, Buffer.from(JSON.stringify(payload)), true);
+      if (r === RETRY_UNKNOWN) throw new Error("unexpected retry");
+      return r;
+    };
+    const { t, sent } = tracker();
+    const sl = "city/v1/streetlight/sl-1/telemetry";
+    t.record(process(sl, light(NOW - 60_000, 20)), NOW - 59_000);
+    expect(t.flush()).toBe(1);
+    // A backlog from an hour ago arrives after the live reading; its oldest reading is out of range (rejected).
+    const backlog = [
+      light(NOW - 3_700_000, 1, { dim_pct: -1 }),
+      light(NOW - 3_600_000, 2),
+      light(NOW - 3_000_000, 3),
+    ];
+    t.record(process(sl, backlog), NOW - 1000);
+    t.record(process(sl, light(NOW - 500, 21)), NOW - 400);
+    expect(t.flush()).toBe(1);
+    expect(sent.map((d) => [d.devices[0]?.first_ts, d.devices[0]?.last_ts])).toEqual([
+      [NOW - 60_000, NOW - 60_000],
+      [NOW - 3_600_000, NOW - 500],
+    ]);
   });
 
   it("leaves out unknown devices and bad topics (the digest is about registered devices)", () => {

@@ -302,6 +302,19 @@ describe("readings", () => {
     });
   });
 
+  it("lastTs and firstTs: the newest and oldest accepted readings of a message, in any order, rejects left out", () => {
+    const { run } = setup();
+    const r = run(SL, [
+      light({ ts: TS - 10 * MIN, seq: 1, energy_wh: 1290 }),
+      light({ ts: TS - 30 * MIN, seq: 2, energy_wh: 1280, dim_pct: 101 }),
+      light({ ts: TS - 20 * MIN, seq: 3, energy_wh: 1285 }),
+      light({ ts: TS, seq: 4 }),
+    ]);
+    expect(r).toMatchObject({ accepted: 3, lastTs: TS, firstTs: TS - 20 * MIN });
+    const none = run(SL, light({ dim_pct: 101 }));
+    expect([none.firstTs, none.lastTs]).toEqual([undefined, undefined]);
+  });
+
   it("a single reading that is rejected has no index", () => {
     const { run } = setup();
     const r = run(SL, light({ dim_pct: 101 }));
