@@ -190,3 +190,15 @@ export type ComplianceReport = {
   deviations: ComplianceDeviation[];
   no_data: string[];
 };
+
+// Energy audit (issue 5): the report is the contract's schema; the rollup routes' answers are typed after
+// services/command/routes/energy-rollups.ts (their schemas are private to it).
+export type { EnergyReport } from "../contract/energy.ts";
+
+import type { RollupStatus } from "../contract/energy.ts";
+
+/** GET /v1/energy/rollups. */
+export type EnergyRollups = RollupStatus & { lamps_without_wattages?: number };
+
+/** POST /v1/energy/rollups/rebuild (202). */
+export type EnergyRebuild = { from: string; lamps: number; lamps_without_wattages: number };

@@ -7,6 +7,7 @@ import { commissioningCommands } from "./commands/commissioning.ts";
 import { complianceCommands } from "./commands/compliance.ts";
 import { deviceScheduleCommands } from "./commands/device-schedule.ts";
 import { deviceCommands } from "./commands/devices.ts";
+import { energyCommands } from "./commands/energy.ts";
 import { groupCommands } from "./commands/groups.ts";
 import { lifecycleCommands } from "./commands/lifecycle.ts";
 import { overrideCommands } from "./commands/overrides.ts";
@@ -33,10 +34,11 @@ export const COMMANDS: readonly Command[] = [
   ...deviceScheduleCommands,
   ...overrideCommands,
   ...complianceCommands,
+  ...energyCommands,
 ];
 
-/** Commands of two words (`tokens create`, `programs list`). */
-const GROUPS = ["tokens", "programs", "calendars", "groups"];
+/** Commands of two words (`tokens create`, `programs list`, `energy report`). */
+const GROUPS = ["tokens", "programs", "calendars", "groups", "energy"];
 
 export type CliIo = {
   env: Readonly<Record<string, string | undefined>>;

@@ -41,6 +41,7 @@ const GROUPS: readonly { title: string; names: readonly string[] }[] = [
   },
   { title: "Overrides", names: ["override", "overrides", "cancel-override"] },
   { title: "Check", names: ["compliance"] },
+  { title: "Energy and savings", names: ["energy report", "energy rollups", "energy rebuild"] },
 ];
 
 /** "show ID" */
@@ -70,7 +71,8 @@ export function toolHelp(commands: readonly CommandSpec[], invocation: string): 
   });
   return [
     "Field and operations tool of the city telemetry platform: register devices, commission them, sign them off;",
-    "put dimming calendars on streetlights, override them, watch the delivery, check that lamps obey.",
+    "put dimming calendars on streetlights, override them, watch the delivery, check that lamps obey;",
+    "report the energy the LED retrofit and the dimming saved.",
     "",
     `Usage: ${invocation} <command> [arguments] [flags]`,
     `       ${invocation} <command> --help`,
@@ -81,9 +83,9 @@ export function toolHelp(commands: readonly CommandSpec[], invocation: string): 
     "",
     "Where the API and the token come from, first found wins:",
     "  URL    --url, CITY_API_URL, .data/platform.json (written by npm start), http://127.0.0.1:8080",
-    "  token  --token, CITY_API_TOKEN, .data/secrets/engineer.token (admin.token for tokens …)",
+    "  token  --token, CITY_API_TOKEN, .data/secrets/engineer.token (admin.token: tokens …; energy-manager.token: energy …)",
     "Roles: operators may read schedules and override; engineers and admins may also edit programs, calendars,",
-    "groups and assignments.",
+    "groups and assignments; energy managers (and admins) read energy reports and rebuild their rollups.",
     "",
     "Exit codes: 0 ok, 1 refused by the API or failed, 2 usage error, 3 API unreachable, 130 Ctrl-C.",
     "Times are Casablanca local time.",

@@ -10,9 +10,11 @@ import { ensureLocalSecrets } from "./bootstrap-secrets.ts";
 import { createCommissioningService } from "./commissioning/service.ts";
 import { commandConfigSchema, commandEnv } from "./config.ts";
 import { createDeviceMqtt } from "./device-mqtt.ts";
+import { createEnergyService } from "./energy/service.ts";
 import { systemClock } from "./liveness/clock.ts";
 import { createMqttNotifier } from "./notifier.ts";
 import { complianceRoutes } from "./routes/compliance.ts";
+import { energyReportRoutes } from "./routes/energy.ts";
 import { scheduleCrudRoutes } from "./routes/schedule-crud.ts";
 import { createScheduleService } from "./schedules/service.ts";
 
@@ -70,6 +72,8 @@ const mqtt = config.mqtt.url
   : undefined;
 // Dimming schedules (issue 4): calendar rollouts planned on assignment and device changes, overrides, delivery.
 const schedules = createScheduleService({ db: registry.db, mqtt, config, log, metrics });
+// Energy audit (issue 5): daily rollups kept up to date from the ingest's activity digests and InfluxDB.
+const energy = createEnergyService({ db: registry.db, influx, config, log, metrics, clock: systemClock });
 const commissioning = createCommissioningService({
   db: registry.db,
   mqtt,
@@ -78,8 +82,9 @@ const commissioning = createCommissioningService({
   log,
   metrics,
   changed: () => notifier?.notify(),
-  // Liveness's handlers first (device_activity), then the schedule engine's (presence → re-sends, acks).
-  moreHandlers: [schedules.handlers],
+  // Liveness's handlers first (device_activity), then the schedule engine's (presence → re-sends, acks), then
+  // the energy rollups' (activity digests mark lamps to roll up).
+  moreHandlers: [schedules.handlers, energy.handlers],
 });
 const now = () => new Date();
 
@@ -98,12 +103,20 @@ const app = buildApp({
     ...scheduleCrudRoutes({ db: registry.db, now, replan: schedules.replan }),
     ...schedules.routes,
     complianceRoutes({ db: registry.db, influx, options: config.compliance, clock: systemClock }),
+    ...energy.routes,
+    energyReportRoutes({
+      db: registry.db,
+      config,
+      clock: systemClock,
+      status: () => ({ pendingLamps: energy.pendingLamps() }),
+    }),
   ],
 });
 await app.listen({ host: config.http.host, port: config.http.port });
 // Open deliveries are loaded before the MQTT connection starts, so the first presence events find them.
 schedules.start();
 commissioning.start();
+energy.start();
 log.info({ port: config.http.port, db: config.registryDb }, "command service listening");
 
 let stopping = false;
@@ -112,6 +125,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, "stopping");
   await app.close();
+  await energy.stop();
   await schedules.stop();
   await commissioning.stop();
   await notifier?.close();
