@@ -191,14 +191,10 @@ export type ComplianceReport = {
   no_data: string[];
 };
 
-// Energy audit (issue 5): the report is the contract's schema; the rollup routes' answers are typed after
-// services/command/routes/energy-rollups.ts (their schemas are private to it).
-export type { EnergyReport } from "../contract/energy.ts";
-
-import type { RollupStatus } from "../contract/energy.ts";
-
-/** GET /v1/energy/rollups. */
-export type EnergyRollups = RollupStatus & { lamps_without_wattages?: number };
-
-/** POST /v1/energy/rollups/rebuild (202). */
-export type EnergyRebuild = { from: string; lamps: number; lamps_without_wattages: number };
+// Energy audit (issue 5): the report and the rollup routes' answers are the contract's schemas.
+/** GET /v1/energy/rollups and POST /v1/energy/rollups/rebuild (202). */
+export type {
+  EnergyReport,
+  RollupRebuildAnswer as EnergyRebuild,
+  RollupStatus as EnergyRollups,
+} from "../contract/energy.ts";

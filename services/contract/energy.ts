@@ -293,6 +293,8 @@ export const rollupStatus = z.object({
   /** Lamp-days recomputed because data arrived late or a count did not match, since the service started. */
   recomputed_lamp_days: z.number().int(),
   rows: z.number().int(),
+  /** Streetlights without led_watts or legacy_watts in the registry: not rolled up until both are recorded. */
+  lamps_without_wattages: z.number().int(),
 });
 export type RollupStatus = z.infer<typeof rollupStatus>;
 
@@ -303,3 +305,14 @@ export const rollupRebuildBody = z.object({
   lamps: z.array(z.string().min(1)).min(1).max(10_000).optional(),
 });
 export type RollupRebuildBody = z.infer<typeof rollupRebuildBody>;
+
+/** The rebuild's 202 answer. */
+export const rollupRebuildAnswer = z.object({
+  /** Local date (Africa/Casablanca) the lamps are recomputed from. */
+  from: z.string(),
+  /** Streetlights queued for the recompute. */
+  lamps: z.number().int(),
+  /** Streetlights of the selection left out: the registry has no wattages for them. */
+  lamps_without_wattages: z.number().int(),
+});
+export type RollupRebuildAnswer = z.infer<typeof rollupRebuildAnswer>;

@@ -38,7 +38,7 @@ export type EnergyServiceDeps = {
 };
 
 /** GET /v1/energy/rollups: the contract's status and the lamps that cannot be rolled up. */
-export type EnergyStatus = RollupStatus & { lamps_without_wattages: number };
+export type EnergyStatus = RollupStatus;
 
 export type EnergyService = {
   handlers: Pick<DeviceMqttHandlers, "activity">;

@@ -3,8 +3,12 @@
 // (services/command/energy/service.ts). The report itself is GET /v1/energy/report (routes/energy.ts).
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { z } from "zod";
-import { type RollupRebuildBody, rollupRebuildBody, rollupStatus } from "../../contract/energy.ts";
+import {
+  type RollupRebuildBody,
+  rollupRebuildAnswer,
+  rollupRebuildBody,
+  rollupStatus,
+} from "../../contract/energy.ts";
 import { requirePermission } from "../auth/guard.ts";
 import type { RebuildCheck } from "../energy/rebuild.ts";
 import type { EnergyStatus } from "../energy/service.ts";
@@ -17,28 +21,8 @@ export type EnergyRollupRoutesDeps = {
 
 const tags = ["energy"];
 
-const statusSchema = rollupStatus
-  .extend({
-    lamps_without_wattages: z
-      .number()
-      .int()
-      .meta({
-        description:
-          "Streetlights without led_watts or legacy_watts in the registry: their readings cannot be rolled up " +
-          "(they are, from their first reading, once both are recorded).",
-      }),
-  })
-  .meta({ id: "EnergyRollupStatus" });
-
-const rebuildAnswer = z
-  .object({
-    from: z.string().meta({ description: "Local date (Africa/Casablanca) the lamps are recomputed from." }),
-    lamps: z.number().int().meta({ description: "Streetlights queued for the recompute." }),
-    lamps_without_wattages: z.number().int().meta({
-      description: "Streetlights of the selection left out: the registry has no wattages for them.",
-    }),
-  })
-  .meta({ id: "EnergyRollupRebuild" });
+const statusSchema = rollupStatus.meta({ id: "EnergyRollupStatus" });
+const rebuildAnswer = rollupRebuildAnswer.meta({ id: "EnergyRollupRebuild" });
 
 export function energyRollupRoutes(deps: EnergyRollupRoutesDeps): FastifyPluginAsync {
   return async (app) => {
