@@ -44,30 +44,54 @@ describe("marks", () => {
 });
 
 describe("after a pass: announced readings not in InfluxDB yet come round again", () => {
-  const mark = { since: 0, at: 0, firstTs: 100, lastTs: 500, attempts: 0 };
-  const seen = (...ts: number[]) => new Set(ts);
+  // Digests announced 5 readings between device times 100 and 500.
+  const mark = { since: 0, at: 0, firstTs: 100, lastTs: 500, accepted: 5, attempts: 0 };
 
-  it("nothing when the cursor reached the newest announced reading (and a recompute read the oldest)", () => {
-    expect(comeRoundAgain(mark, { cursorTs: 500, seen: seen() }, false, 9, 12)).toBeUndefined();
-    expect(comeRoundAgain(mark, { cursorTs: 700, seen: seen(100) }, true, 9, 12)).toBeUndefined();
+  it("nothing when the cursor reached the newest announced reading and the pass read all five", () => {
+    expect(comeRoundAgain(mark, { cursorTs: 500, seen: 5 }, 9, 12)).toBeUndefined();
+    expect(comeRoundAgain(mark, { cursorTs: 700, seen: 5 }, 9, 12)).toBeUndefined();
+    // A digest without first_ts (an older ingest): only the newest reading can be checked.
+    const { firstTs: _f, accepted: _a, ...old } = mark;
+    expect(comeRoundAgain(old, { cursorTs: 500, seen: 0 }, 9, 12)).toBeUndefined();
   });
 
-  it("marked again for what is missing, one attempt more; given up at the limit", () => {
-    expect(comeRoundAgain(mark, { cursorTs: 400, seen: seen() }, false, 9, 12)).toEqual({
+  it("the newest not read yet: marked again for it, one attempt more; given up at the limit", () => {
+    expect(comeRoundAgain(mark, { cursorTs: 400, seen: 5 }, 9, 12)).toEqual({
       since: 9,
       at: 9,
       lastTs: 500,
       firstTs: undefined,
+      accepted: undefined,
       attempts: 1,
     });
-    // A recompute that did not read the backlog's first reading: recompute again for it.
-    expect(comeRoundAgain(mark, { cursorTs: 600, seen: seen() }, true, 9, 12)).toMatchObject({
+    expect(comeRoundAgain({ ...mark, attempts: 11 }, { cursorTs: undefined, seen: 0 }, 9, 12)).toBe(
+      "give_up",
+    );
+  });
+
+  it("the newest read but fewer than announced (older writes land later): a recompute from the oldest", () => {
+    // The cursor passed 500, so the next cycle finds firstTs behind it and recomputes from there.
+    expect(comeRoundAgain(mark, { cursorTs: 500, seen: 3 }, 9, 12)).toEqual({
+      since: 9,
+      at: 9,
       firstTs: 100,
-      lastTs: undefined,
+      lastTs: 500,
+      accepted: 5,
+      attempts: 1,
     });
-    expect(
-      comeRoundAgain({ ...mark, attempts: 11 }, { cursorTs: undefined, seen: seen() }, false, 9, 12),
-    ).toBe("give_up");
+  });
+
+  it("merging marks sums what was announced", () => {
+    const a = { since: 0, at: 1, firstTs: 100, lastTs: 200, accepted: 2, attempts: 0 };
+    const b = { since: 5, at: 6, firstTs: 300, lastTs: 500, accepted: 3, attempts: 0 };
+    expect(mergeMarks(a, b)).toEqual({
+      since: 0,
+      at: 6,
+      firstTs: 100,
+      lastTs: 500,
+      accepted: 5,
+      attempts: 0,
+    });
   });
 });
 
@@ -258,10 +282,11 @@ describe("roller", () => {
     ).forward([LAMP]);
     const done = await rollerOver(fakeReader(all, 5)).recompute(
       [{ lamp: LAMP, afterMs: first.ts }],
-      new Map([[LAMP.id, first.ts]]),
+      new Map([[LAMP.id, { fromTs: first.ts, toTs: (all[19] as MeterReading).ts }]]),
     );
     expect(done.get(LAMP.id)?.fromDay).toBe("2026-10-17");
-    expect(done.get(LAMP.id)?.seen.has(first.ts)).toBe(true);
+    // The backlog's 8 readings (00:00 to 02:20), counted once each.
+    expect(done.get(LAMP.id)?.seen).toBe(8);
     expectSameRows(rows(), oneRun(all));
   });
 

@@ -188,4 +188,42 @@ describe("energy service", () => {
       "the late reading, recomputed",
     );
   });
+
+  it("announced readings that land out of order (newest first) are all rolled up once the older ones land", async () => {
+    // A backlog of 12 readings announced at once; InfluxDB shows the newest 6 first (another shard, a later
+    // write), the older 6 a moment later with no digest of their own.
+    const data = new Map([["sl-a", readings(T0)]]);
+    const { influx } = fakeInflux(data);
+    const db = registry(["sl-a"]);
+    service = createEnergyService({ db, influx, config, log: silentLogger() });
+    service.start();
+    await eventually(() => readingsIn(db, "sl-a") === 12, 5000, "the catch-up");
+    const backlog = readings(T0 + 180 * MIN, 1165 + 105); // 70 min at 90 W after the first stretch's last
+    const rows = data.get("sl-a") as MeterReading[];
+    rows.push(...backlog.slice(6));
+    service.handlers.activity({
+      at: Date.now(),
+      devices: [
+        {
+          id: "sl-a",
+          kind: "streetlight",
+          first_ts: backlog[0]?.ts as number,
+          last_ts: backlog.at(-1)?.ts as number,
+          received_at: Date.now(),
+          accepted: 12,
+          rejected: 0,
+        },
+      ],
+    });
+    await eventually(() => readingsIn(db, "sl-a") === 18, 5000, "the newest six");
+    rows.splice(12, 0, ...backlog.slice(0, 6));
+    await eventually(
+      () => readingsIn(db, "sl-a") === 24,
+      5000,
+      "the older six, without a digest of their own",
+    );
+    // Metered: 11 intervals of 15 Wh, the 70 min gap into the backlog bridged by the meter (105 Wh), 11 of 15.
+    const wh = db.prepare("SELECT sum(metered_wh) AS wh FROM energy_daily WHERE device_id = 'sl-a'").get();
+    expect(wh).toEqual({ wh: 165 + 105 + 165 });
+  });
 });

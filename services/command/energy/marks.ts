@@ -12,6 +12,8 @@ export type Mark = {
   firstTs?: number | undefined;
   /** Device time of the newest announced reading, epoch ms. */
   lastTs?: number | undefined;
+  /** Readings announced in [firstTs, lastTs] (the digests' `accepted`, summed). */
+  accepted?: number | undefined;
   /** Passes after which the announced readings were not in InfluxDB yet. */
   attempts: number;
 };
@@ -40,6 +42,10 @@ export function mergeMarks(a: Mark, b: Mark): Mark {
     at: Math.max(a.at, b.at),
     firstTs: min(a.firstTs, b.firstTs),
     lastTs: max(a.lastTs, b.lastTs),
+    accepted:
+      a.accepted === undefined && b.accepted === undefined
+        ? undefined
+        : (a.accepted ?? 0) + (b.accepted ?? 0),
     attempts: Math.min(a.attempts, b.attempts),
   };
 }
@@ -68,27 +74,33 @@ export function createMarks(opts: { settleMs: number; maxWaitMs: number }): Mark
 }
 
 /**
- * After a pass: did it read what the digest announced? The newest announced reading must be at or behind the cursor
- * now, and a recompute (`recomputed`) must have read the oldest one. If not, the ingest has not written them yet (a
- * slow InfluxDB, a spool draining): the lamp is marked again for those, up to `maxAttempts` passes, after which
- * the reconcile sweep is left to find them ("give_up").
+ * After a pass: did it read what the digests announced? The newest announced reading must be at or behind the
+ * cursor now, and the pass must have read as many readings in [firstTs, lastTs] as were announced there. The
+ * ingest announces on receipt, before its InfluxDB write, and writes land in any order (a month spans several
+ * shards): a pass may see the newest readings of a backlog before older ones. Then the lamp comes round again,
+ * as a recompute from firstTs (older readings land behind its cursor), up to `maxAttempts` passes, after which
+ * the reconcile sweep is left to find them ("give_up"; also where the ingest accepted a reading twice).
  */
 export function comeRoundAgain(
   mark: Mark,
-  pass: { cursorTs: number | undefined; seen: ReadonlySet<number> },
-  recomputed: boolean,
+  pass: { cursorTs: number | undefined; seen: number },
   now: number,
   maxAttempts: number,
 ): Mark | "give_up" | undefined {
   const lastMissing = mark.lastTs !== undefined && (pass.cursorTs ?? Number.NEGATIVE_INFINITY) < mark.lastTs;
-  const firstMissing = recomputed && mark.firstTs !== undefined && !pass.seen.has(mark.firstTs);
-  if (!lastMissing && !firstMissing) return undefined;
+  const short =
+    mark.accepted !== undefined &&
+    mark.firstTs !== undefined &&
+    mark.lastTs !== undefined &&
+    pass.seen < mark.accepted;
+  if (!lastMissing && !short) return undefined;
   if (mark.attempts + 1 >= maxAttempts) return "give_up";
   return {
     since: now,
     at: now,
-    lastTs: lastMissing ? mark.lastTs : undefined,
-    firstTs: firstMissing ? mark.firstTs : undefined,
+    lastTs: mark.lastTs,
+    firstTs: short ? mark.firstTs : undefined,
+    accepted: short ? mark.accepted : undefined,
     attempts: mark.attempts + 1,
   };
 }

@@ -44,14 +44,17 @@ export type LampOutcome = {
   cursorTs: number | undefined;
   /** Days whose rows the pass wrote. */
   days: Set<string>;
-  /** Device times the pass read (only those asked for in `watch`). */
-  seen: Set<number>;
+  /** Readings the pass read within the lamp's watched span (`watch`), distinct device times. */
+  seen: number;
   /**
    * Why rollLamp refused the lamp's readings (a bug, or data the contract should have kept out): the lamp keeps
    * what the pass wrote before and is left for the rest of it, so one lamp cannot hold up the others.
    */
   error?: Error;
 };
+
+/** Device times [fromTs, toTs] of readings an activity digest announced: the pass counts those it read. */
+export type Span = { fromTs: number; toTs: number };
 
 /** A lamp to recompute from the day of its last reading before `afterMs` (or of afterMs when there is none). */
 export type RecomputeItem = { lamp: RollLamp; afterMs: number };
@@ -68,14 +71,14 @@ export type RollerDeps = {
 
 export type Roller = {
   /** Rolls each lamp on from its cursor (from its first reading when it has none). */
-  forward(lamps: readonly RollLamp[], watch?: ReadonlyMap<string, number>): Promise<Map<string, LampOutcome>>;
+  forward(lamps: readonly RollLamp[], watch?: ReadonlyMap<string, Span>): Promise<Map<string, LampOutcome>>;
   /**
    * Recomputes each lamp from the local day of its last reading before `afterMs`: the interval from that reading on
    * changed, and it may reach back into that day. Rows of earlier days stay (rollLamp's clipFromMs).
    */
   recompute(
     items: readonly RecomputeItem[],
-    watch?: ReadonlyMap<string, number>,
+    watch?: ReadonlyMap<string, Span>,
   ): Promise<Map<string, LampOutcome & { fromDay: string }>>;
 };
 
@@ -113,7 +116,7 @@ export function createRoller(deps: RollerDeps): Roller {
     deleteFromDay: undefined,
     // One sun-event cache per lamp and pass (a lamp's pages share its nights).
     dark: createDarkCalendar(lamp.params.site),
-    outcome: { cursorTs: prev?.ts, days: new Set(), seen: new Set() },
+    outcome: { cursorTs: prev?.ts, days: new Set(), seen: 0 },
   });
 
   const rollupOf = (s: State, days: Iterable<DayAccum>, cursor: MeterReading | undefined): LampRollup => {
@@ -133,7 +136,7 @@ export function createRoller(deps: RollerDeps): Roller {
   async function run(
     states: Map<string, State>,
     starts: { id: string; fromMs: number }[],
-    watch: ReadonlyMap<string, number> | undefined,
+    watch: ReadonlyMap<string, Span> | undefined,
   ): Promise<void> {
     for await (const page of reader.pages(starts, horizon())) {
       const batch: LampRollup[] = [];
@@ -145,8 +148,15 @@ export function createRoller(deps: RollerDeps): Roller {
         const fresh =
           readings[0] && readings[0].ts <= prevTs ? readings.filter((r) => r.ts > prevTs) : readings;
         if (fresh.length === 0) continue;
-        const want = watch?.get(id);
-        if (want !== undefined && fresh.some((r) => r.ts === want)) s.outcome.seen.add(want);
+        const span = watch?.get(id);
+        if (span !== undefined) {
+          let last = Number.NaN; // same ms twice: one reading (rollLamp keeps the last)
+          for (const r of fresh)
+            if (r.ts >= span.fromTs && r.ts <= span.toTs && r.ts !== last) {
+              s.outcome.seen++;
+              last = r.ts;
+            }
+        }
         const from = s.prev?.ts ?? (fresh[0] as MeterReading).ts;
         let rolled: ReturnType<typeof rollLamp>;
         try {

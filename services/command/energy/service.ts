@@ -26,7 +26,7 @@ import { comeRoundAgain, createMarks, type Mark } from "./marks.ts";
 import { energyMetrics } from "./metrics.ts";
 import { planRebuild, type RebuildCheck } from "./rebuild.ts";
 import { createReconciler, type Mismatch } from "./reconcile.ts";
-import { createRoller, meterReadingReader, type RecomputeItem } from "./roller.ts";
+import { createRoller, meterReadingReader, type RecomputeItem, type Span } from "./roller.ts";
 
 export type EnergyServiceDeps = {
   db: DatabaseSync;
@@ -136,8 +136,12 @@ export function createEnergyService(deps: EnergyServiceDeps): EnergyService {
         late.push({ lamp, afterMs: first });
         return false;
       });
-      const watch = new Map(late.map((i) => [i.lamp.id, i.afterMs]));
-      const outcomes = [...(await roller.forward(forward))];
+      // What each lamp's digests announced: the pass counts how many of those it read (comeRoundAgain).
+      const watch = new Map<string, Span>();
+      for (const [id, m] of due)
+        if (m.firstTs !== undefined && m.lastTs !== undefined)
+          watch.set(id, { fromTs: m.firstTs, toTs: m.lastTs });
+      const outcomes = [...(await roller.forward(forward, watch))];
       const recomputed = await roller.recompute(late, watch);
       outcomes.push(...recomputed);
       countRecomputed(recomputed, "late");
@@ -150,7 +154,7 @@ export function createEnergyService(deps: EnergyServiceDeps): EnergyService {
           continue;
         }
         const m = due.get(id);
-        const again = m && comeRoundAgain(m, o, watch.has(id), now(), MAX_ATTEMPTS);
+        const again = m && comeRoundAgain(m, o, now(), MAX_ATTEMPTS);
         if (again === "give_up")
           log.warn({ deviceId: id, lastTs: m?.lastTs }, "announced readings never appeared in InfluxDB");
         else if (again) marks.add(id, again);
@@ -256,7 +260,14 @@ export function createEnergyService(deps: EnergyServiceDeps): EnergyService {
         const t = now();
         for (const d of digest.devices) {
           if (d.kind !== "streetlight" || d.accepted === 0) continue;
-          marks.add(d.id, { since: t, at: t, firstTs: d.first_ts, lastTs: d.last_ts, attempts: 0 });
+          marks.add(d.id, {
+            since: t,
+            at: t,
+            firstTs: d.first_ts,
+            lastTs: d.last_ts,
+            accepted: d.accepted,
+            attempts: 0,
+          });
         }
       },
     },
