@@ -107,6 +107,8 @@ export const simulatorConfigSchema = z.object({
   backfill: z
     .object({
       days: z.number().min(0).max(366).default(0),
+      /** Seconds between the backfill's readings (its own grid; live goes on at fleet.intervalS); default the same. */
+      intervalS: z.number().int().min(1).max(86_400).optional(),
       /** Stop after the backfill instead of continuing live. */
       only: z.boolean().default(false),
       /** Real seconds between progress lines. */
@@ -128,6 +130,8 @@ export const simulatorConfigSchema = z.object({
       stuckSensorPerDay: rate.default(0.02),
       offlinePerDay: rate.default(0.05),
       meterResetPerDay: rate.default(0.005),
+      /** Readings lost before sending, episodes of 15 min–6 h per device-day (off by default). */
+      readingLossPerDay: rate.default(0),
       /** Share of streetlights whose firmware refuses some calendars (firmware.ts), drawn per lamp from the seed. */
       scheduleRejectShare: share.default(0.02),
       /** Chance that a streetlight loses a calendar, override or cancel_override message (no ack). */
@@ -164,10 +168,12 @@ export const SIMULATOR_ENV = {
   SIM_START: "clock.start",
   SIM_BACKFILL_DAYS: "backfill.days",
   SIM_BACKFILL_ONLY: "backfill.only",
+  SIM_BACKFILL_INTERVAL_S: "backfill.intervalS",
   SIM_FAULT_LAMP_PER_DAY: "faults.lampFailurePerDay",
   SIM_FAULT_STUCK_PER_DAY: "faults.stuckSensorPerDay",
   SIM_FAULT_OFFLINE_PER_DAY: "faults.offlinePerDay",
   SIM_FAULT_METER_RESET_PER_DAY: "faults.meterResetPerDay",
+  SIM_FAULT_LOSS_PER_DAY: "faults.readingLossPerDay",
   SIM_SCHEDULE_REJECT_SHARE: "faults.scheduleRejectShare",
   SIM_SCHEDULE_MISS_RATE: "faults.scheduleMissRate",
   SIM_STATUS_INTERVAL_S: "statusIntervalS",
@@ -192,10 +198,12 @@ const FLAGS = {
   speed: "clock.speed",
   start: "clock.start",
   "backfill-days": "backfill.days",
+  "backfill-interval": "backfill.intervalS",
   "fault-lamp": "faults.lampFailurePerDay",
   "fault-stuck": "faults.stuckSensorPerDay",
   "fault-offline": "faults.offlinePerDay",
   "fault-meter-reset": "faults.meterResetPerDay",
+  "fault-loss": "faults.readingLossPerDay",
   "schedule-reject-share": "faults.scheduleRejectShare",
   "schedule-miss-rate": "faults.scheduleMissRate",
   "status-interval": "statusIntervalS",
@@ -230,11 +238,13 @@ export const USAGE = `usage: node simulators/main.ts [flags]
   --speed X           time acceleration, e.g. 60 = a simulated minute per second (SIM_SPEED)
   --start T           simulated start: ISO instant or -24h / -7d (SIM_START)
   --backfill-days N   publish N days of history first (SIM_BACKFILL_DAYS)
+  --backfill-interval S   seconds between the backfill's readings, e.g. 900 (SIM_BACKFILL_INTERVAL_S; default --interval)
   --backfill-only     stop after the backfill (SIM_BACKFILL_ONLY)
-  --fault-lamp R --fault-stuck R --fault-offline R --fault-meter-reset R   fault rates per device-day
+  --fault-lamp R --fault-stuck R --fault-offline R --fault-meter-reset R --fault-loss R   fault rates per device-day
   --schedule-reject-share S   share of lamps refusing some calendars (SIM_SCHEDULE_REJECT_SHARE, 0.02)
   --schedule-miss-rate P      chance a lamp loses a calendar or override message (SIM_SCHEDULE_MISS_RATE, 0.02)
-  --truth-file F      write per-device truth (counts, energy) as JSON at the end (SIM_TRUTH_FILE)
+  --truth-file F      write per-device truth (counts, energy per day) as JSON after the backfill and at the end
+                      (SIM_TRUTH_FILE); npm run truth -- --file F prints its savings figures
   --duration S        stop after S real seconds (SIM_DURATION_S)
   --credentials-file F  the devices' secrets (SIM_CREDENTIALS_FILE, default .data/simulator/credentials.json)
   --no-commission     do not commission the fleet once it is live (SIM_COMMISSION=false)

@@ -65,8 +65,12 @@ export type DeviceRuntime = {
   readonly device: SimDevice;
   /** Opens the link; true once connected, false if not within the timeout (mqtt.js keeps retrying). */
   connect(timeoutMs: number): Promise<boolean>;
-  /** Publishes the readings of [fromMs, toMs) as batches; resolves when the broker has acknowledged them all. */
-  backfill(fromMs: number, toMs: number): Promise<void>;
+  /**
+   * Publishes the readings of [fromMs, toMs) as batches, on a grid of `intervalS` (default: the device's own;
+   * a coarser grid makes months of history cheap); resolves when the broker has acknowledged them all. Live
+   * reporting then goes on on the device's own grid, the meter running on without a break.
+   */
+  backfill(fromMs: number, toMs: number, intervalS?: number): Promise<void>;
   /** Starts reporting on the simulated clock, continuing after the last generated reading if any. */
   startLive(): void;
   /** Graceful: flushes the backlog (bounded wait), publishes {"online":false}, disconnects. */
@@ -92,10 +96,19 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
   const intervalMs = device.intervalS * 1000;
   const offlineRng = rngFor(deps.seed, device.id, "offline");
   const offlineFault = episode(offlineRng, deps.faults.offlinePerDay, FAULT_DURATIONS.offline);
+  // Its own stream: turning reading loss on leaves every other fault where it was.
+  const lossFault = episode(
+    rngFor(deps.seed, device.id, "loss"),
+    deps.faults.readingLossPerDay,
+    FAULT_DURATIONS.readingLoss,
+  );
   const truth = createTruthAccumulator(device);
   let link: Link | undefined;
   let cursor: number | undefined; // next grid instant to generate
   let backfillEnd: number | undefined;
+  let stepMs = intervalMs; // the backfill's grid step while it runs, else the device's interval
+  let lastGenTs: number | undefined;
+  let resetUnsent = false; // a meter restart whose reading was lost: the next one sent says so
   let timer: TimerHandle | undefined;
   let offline = false;
   let stopped = false;
@@ -120,7 +133,7 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
     refill(waiting) {
       for (let n = waiting; n < MAX_BATCH_READINGS && backfillPending(); n++) {
         generate(cursor as number);
-        cursor = (cursor as number) + intervalMs;
+        cursor = (cursor as number) + stepMs;
       }
     },
     refillPending: () => backfillPending(),
@@ -134,9 +147,23 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
 
   function generate(ts: number): void {
     const { reading, energyWh, burnS, overrideS = 0 } = model.next(ts);
-    outbox.push({ ts, seq: reading.seq, json: JSON.stringify(reading), energyWh, burnS, overrideS });
+    const dtMs = lastGenTs === undefined ? 0 : ts - lastGenTs;
+    lastGenTs = ts;
     generated++;
-    truth.generated();
+    truth.generated({ ts, energyWh, burnS });
+    const r = reading as typeof reading & { meter_reset?: boolean };
+    if (lossFault.at(ts, dtMs)) {
+      // Lost before sending (a controller's storage dropping records): measured, never published. The seq gap
+      // shows it to the platform; the cumulative meter carries the energy over to the next reading.
+      truth.lost();
+      if (r.meter_reset) resetUnsent = true;
+      return;
+    }
+    // The controller still owes the platform the news of a restart whose reading was lost (the contract: a meter
+    // that went back carries meter_reset), else the ingest would refuse its readings as running backwards.
+    if (resetUnsent && !r.meter_reset) r.meter_reset = true;
+    resetUnsent = false;
+    outbox.push({ ts, seq: reading.seq, json: JSON.stringify(r), energyWh, burnS, overrideS });
   }
 
   const credentialsOf = (): Credentials =>
@@ -258,13 +285,25 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
       link ??= openLink();
       return waitConnected(link, timeoutMs);
     },
-    async backfill(fromMs, toMs) {
+    async backfill(fromMs, toMs, intervalS) {
       if (timer) throw new Error("backfill while live: stop first");
-      cursor = gridAtOrAfter(Math.max(fromMs, cursor ?? fromMs));
+      stepMs = (intervalS ?? device.intervalS) * 1000;
+      // The backfill's own grid keeps the device's phase as a share of the step (the fleet stays spread out,
+      // and a re-run over the same period writes the same timestamps).
+      const phase = gridPhaseMs(device, stepMs / 1000);
+      const start = Math.max(fromMs, cursor ?? fromMs);
+      cursor = phase + Math.ceil((start - phase) / stepMs) * stepMs;
       backfillEnd = toMs;
-      outbox.pump();
-      await outbox.drained();
-      backfillEnd = undefined;
+      try {
+        outbox.pump();
+        await outbox.drained();
+      } finally {
+        backfillEnd = undefined;
+        // Live (or a next backfill) resumes on the device's own grid where this one ended, never repeating a
+        // timestamp already generated.
+        stepMs = intervalMs;
+        cursor = gridAtOrAfter(lastGenTs === undefined ? toMs : Math.max(toMs, lastGenTs + 1));
+      }
     },
     startLive() {
       if (timer || stopped) return;
@@ -325,4 +364,10 @@ export function createDeviceRuntime(deps: DeviceDeps): DeviceRuntime {
       return t;
     },
   };
+}
+
+/** A device's phase on a grid of `intervalS`: its own phase as the same share of the step (device.ts, fleet.ts). */
+export function gridPhaseMs(device: SimDevice, intervalS: number): number {
+  if (intervalS === device.intervalS) return device.phaseMs;
+  return Math.floor((device.phaseMs / (device.intervalS * 1000)) * intervalS * 1000);
 }

@@ -18,6 +18,11 @@ export type FaultRates = {
   offlinePerDay: number;
   /** Streetlight: energy meter restarts from zero (controller reboot). */
   meterResetPerDay: number;
+  /**
+   * Any device: readings lost before sending for 15 min–6 h (a controller's storage dropping records); they are
+   * measured (the truth counts their energy) but never published. Issue 5: the gaps an energy audit must survive.
+   */
+  readingLossPerDay: number;
   /** Streetlight: share of lamps (0–1) whose firmware refuses some calendars (too_large, unsupported). */
   scheduleRejectShare: number;
   /** Streetlight: probability (0–1) of losing a calendar, override or cancel_override message (no ack). */
@@ -29,6 +34,7 @@ export const NO_FAULTS: FaultRates = {
   stuckSensorPerDay: 0,
   offlinePerDay: 0,
   meterResetPerDay: 0,
+  readingLossPerDay: 0,
   scheduleRejectShare: 0,
   scheduleMissRate: 0,
 };
@@ -37,6 +43,7 @@ export const FAULT_DURATIONS = {
   lampFailure: [2 * HOUR_MS, 48 * HOUR_MS],
   stuckSensor: [HOUR_MS, 12 * HOUR_MS],
   offline: [2 * MINUTE_MS, 90 * MINUTE_MS],
+  readingLoss: [15 * MINUTE_MS, 6 * HOUR_MS],
 } as const satisfies Record<string, readonly [number, number]>;
 
 export function chance(rng: Rng, ratePerDay: number, dtMs: number): boolean {

@@ -2,16 +2,23 @@
 // them live on the simulated clock or as a backfill of history. A function of its dependencies (STYLE.md,
 // habit 3): main.ts reads the configuration and passes it in; tests pass a fake clock or an in-memory link.
 import type { Logger } from "pino";
+import { ENERGY_TIME_ZONE } from "../services/contract/energy.ts";
 import { type Clock, createSimClock } from "./clock.ts";
 import { resolveStart, type SimulatorConfig } from "./config.ts";
-import { type Credentials, createDeviceRuntime, type DeviceRuntime, type DeviceStats } from "./device.ts";
+import {
+  type Credentials,
+  createDeviceRuntime,
+  type DeviceRuntime,
+  type DeviceStats,
+  gridPhaseMs,
+} from "./device.ts";
 import { createLimiter } from "./limiter.ts";
 import { type LinkFactory, mqttLink } from "./link.ts";
 import { createModel } from "./models/index.ts";
 import { planFleet, type SimDevice } from "./plan.ts";
 import { rngFor } from "./prng.ts";
 import type { DimmingProgram } from "./program.ts";
-import { type FleetTruth, fleetTruth, writeTruthFile } from "./truth.ts";
+import { type BackfillTruth, type FleetTruth, fleetTruth, writeTruthFile } from "./truth.ts";
 
 export type FleetDeps = {
   config: SimulatorConfig;
@@ -38,6 +45,8 @@ export type BackfillSummary = {
   devices: number;
   fromMs: number;
   toMs: number;
+  /** The backfill's grid step, s. */
+  intervalS: number;
   readings: number;
   messages: number;
   seconds: number;
@@ -51,7 +60,10 @@ export type Fleet = {
   connect(): Promise<number>;
   /** Connects if needed and starts live reporting. */
   start(): Promise<void>;
-  /** Publishes `days` of history up to the clock's now as batches, awaiting every PUBACK. */
+  /**
+   * Publishes `days` of history up to the clock's now as batches, awaiting every PUBACK, on a grid of
+   * `config.backfill.intervalS` (default the fleet's interval); live then goes on at the fleet's interval.
+   */
   backfill(days: number): Promise<BackfillSummary>;
   /** Graceful: flushes backlogs, publishes {"online":false}, disconnects. */
   stop(): Promise<void>;
@@ -60,8 +72,10 @@ export type Fleet = {
   /** Replaces the dimming program of the given streetlights (all if omitted). */
   setProgram(program: DimmingProgram, deviceIds?: readonly string[]): void;
   stats(): FleetStats;
-  truth(): FleetTruth;
-  writeTruth(path: string): Promise<void>;
+  /** The truth so far (`phase` says whether the run is over), without the dark hours (computed when written). */
+  truth(phase?: FleetTruth["phase"]): FleetTruth;
+  /** Writes the truth file with each streetlight day's dark hours (truth.ts). */
+  writeTruth(path: string, phase?: FleetTruth["phase"]): Promise<void>;
 };
 
 const DAY_MS = 86_400_000;
@@ -109,6 +123,7 @@ export function createFleet(deps: FleetDeps): Fleet {
   const all = [...runtimes.values()];
   let connected = false;
   let live = false;
+  let backfilled: BackfillTruth | null = null;
 
   async function connect(): Promise<number> {
     // Open connections in waves (no connect storm on the broker and its auth hook), waiting a little for each
@@ -160,10 +175,15 @@ export function createFleet(deps: FleetDeps): Fleet {
     return s;
   }
 
-  function truth(): FleetTruth {
+  function truth(phase: FleetTruth["phase"] = "final"): FleetTruth {
     return fleetTruth(
-      config.fleet.seed,
-      config.fleet.intervalS,
+      {
+        seed: config.fleet.seed,
+        intervalS: config.fleet.intervalS,
+        timeZone: ENERGY_TIME_ZONE,
+        phase,
+        backfill: backfilled,
+      },
       all.map((r) => r.truth()),
     );
   }
@@ -173,11 +193,18 @@ export function createFleet(deps: FleetDeps): Fleet {
     if (!connected) await connect();
     const toMs = clock.now();
     const fromMs = toMs - days * DAY_MS;
-    const expected = devices.reduce((n, d) => n + gridCount(d, fromMs, toMs), 0);
+    const intervalS = config.backfill.intervalS;
+    const expected = devices.reduce((n, d) => n + gridCount(d, fromMs, toMs, intervalS), 0);
     const before = stats();
     const started = Date.now();
     log.info(
-      { days, devices: all.length, readings: expected, from: new Date(fromMs).toISOString() },
+      {
+        days,
+        devices: all.length,
+        readings: expected,
+        intervalS: intervalS ?? config.fleet.intervalS,
+        from: new Date(fromMs).toISOString(),
+      },
       "backfill start",
     );
     const progress = setInterval(() => {
@@ -191,17 +218,27 @@ export function createFleet(deps: FleetDeps): Fleet {
       );
     }, config.backfill.progressIntervalS * 1000);
     progress.unref();
+    backfilled = {
+      from_ts: fromMs,
+      to_ts: toMs,
+      interval_s: intervalS ?? config.fleet.intervalS,
+      completed: false,
+    };
     try {
-      await Promise.all(all.map((r) => r.backfill(fromMs, toMs)));
+      await Promise.all(all.map((r) => r.backfill(fromMs, toMs, intervalS)));
     } finally {
       clearInterval(progress);
     }
+    // Interrupted (stop() cuts a backfill short): what was generated went out, the rest never will.
+    backfilled.completed =
+      all.every((r) => r.stats().backlog === 0) && stats().generated >= before.generated + expected;
     const after = stats();
     const seconds = (Date.now() - started) / 1000;
     const summary: BackfillSummary = {
       devices: all.length,
       fromMs,
       toMs,
+      intervalS: backfilled.interval_s,
       readings: after.ackedReadings - before.ackedReadings,
       messages: after.ackedMessages - before.ackedMessages,
       seconds,
@@ -241,14 +278,15 @@ export function createFleet(deps: FleetDeps): Fleet {
     },
     stats,
     truth,
-    writeTruth: (path) => writeTruthFile(path, truth()),
+    writeTruth: (path, phase) => writeTruthFile(path, truth(phase)),
   };
 }
 
-/** Readings of a device in [fromMs, toMs) on its grid. */
-export function gridCount(d: SimDevice, fromMs: number, toMs: number): number {
-  const step = d.intervalS * 1000;
-  const first = d.phaseMs + Math.ceil((fromMs - d.phaseMs) / step) * step;
+/** Readings of a device in [fromMs, toMs) on its grid, or on a backfill's grid of `intervalS` (device.ts). */
+export function gridCount(d: SimDevice, fromMs: number, toMs: number, intervalS = d.intervalS): number {
+  const step = intervalS * 1000;
+  const phase = gridPhaseMs(d, intervalS);
+  const first = phase + Math.ceil((fromMs - phase) / step) * step;
   return first >= toMs ? 0 : Math.floor((toMs - 1 - first) / step) + 1;
 }
 

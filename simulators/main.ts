@@ -3,7 +3,7 @@
 // The only simulator file that reads configuration (config/simulator.json, .data/platform.json, environment,
 // CLI flags) and the API token file. Order: register the fleet and keep its secrets → connect → backfill (if
 // asked) → live, commissioning the devices not commissioned yet → until SIGINT/SIGTERM or --duration →
-// graceful stop (offline state, disconnect) → truth file.
+// graceful stop (offline state, disconnect) → truth file (written also when the backfill ends).
 import { existsSync, readFileSync } from "node:fs";
 import { ConfigError, loadConfig } from "../services/lib/config.ts";
 import { createLogger, type Logger } from "../services/lib/log.ts";
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
       if (status) clearInterval(status);
       await fleet.stop();
       if (config.truthFile) {
-        await fleet.writeTruth(config.truthFile);
+        await fleet.writeTruth(config.truthFile, "final");
         log.info({ file: config.truthFile, ...fleet.truth().totals }, "truth written");
       }
     })();
@@ -228,7 +228,14 @@ async function main(): Promise<void> {
   }
 
   await fleet.connect();
-  if (config.backfill.days > 0) await fleet.backfill(config.backfill.days);
+  if (config.backfill.days > 0) {
+    await fleet.backfill(config.backfill.days);
+    // The history's truth now, not only at the end: a platform that keeps running can be checked against it.
+    if (config.truthFile && !stopRequested) {
+      await fleet.writeTruth(config.truthFile, "backfill");
+      log.info({ file: config.truthFile }, "truth of the backfill written");
+    }
+  }
   if (config.backfill.only) return shutdown("backfill done");
   if (stopRequested) return shutdown("signal");
   await fleet.start();

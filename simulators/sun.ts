@@ -4,7 +4,7 @@ import * as SunCalc from "suncalc";
 import type { Site } from "../services/schedule/sun.ts";
 
 export type SunTracker = {
-  /** Sun altitude in radians. */
+  /** Apparent sun altitude in degrees (suncalc 2: refraction-corrected). */
   altitude(tsMs: number): number;
 };
 

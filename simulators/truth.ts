@@ -7,10 +7,16 @@
 // `override_h` says how much of it was under an override, `commands` how the device answered.
 // Issue 4: streetlights add `calendar` (the version held at the end and each calendar message's outcome,
 // simulators/schedule.ts) and `overrides` (override and cancel_override outcomes, lost ones included).
-import { writeFile } from "node:fs/promises";
+// Issue 5: streetlights add `days`, the physical truth per local day over every GENERATED interval, delivered or
+// not (truth-days.ts), with the astronomical night computed independently when the file is written, so an energy
+// report can be checked against what really happened (simulators/truth-report.ts prints its figures).
+import { rename, writeFile } from "node:fs/promises";
 import type { QueuedReading } from "./batch.ts";
 import type { SimDevice } from "./plan.ts";
 import type { CalendarOutcome } from "./schedule.ts";
+import { createDayLedger, type TruthDay, withDarkHours } from "./truth-days.ts";
+
+export type { TruthDay } from "./truth-days.ts";
 
 export type DeviceTruth = {
   id: string;
@@ -24,10 +30,19 @@ export type DeviceTruth = {
   messages: number;
   /** Readings still unsent (backlog) or given up. */
   unsent: number;
+  /** Readings lost before sending (fault `readingLossPerDay`): generated, never published. */
+  lost: number;
+  /** Acknowledged readings' first and last ts. */
   first_ts: number | null;
   last_ts: number | null;
+  /** Generated readings' first and last ts: the span `days` covers. */
+  generated_first_ts: number | null;
+  generated_last_ts: number | null;
   min_seq: number | null;
   max_seq: number | null;
+  /** Streetlights: the pole's position (the dark hours are computed there). */
+  lat?: number;
+  lon?: number;
   led_watts?: number;
   legacy_watts?: number;
   /** Streetlights: energy drawn over the acknowledged readings' intervals, Wh. */
@@ -36,6 +51,8 @@ export type DeviceTruth = {
   burn_h?: number;
   /** Streetlights: hours of the same intervals under a dim override (a command instead of the program). */
   override_h?: number;
+  /** Streetlights: per local day (YYYY-MM-DD, Africa/Casablanca), over every generated interval, delivered or not. */
+  days?: Record<string, TruthDay>;
   /** Commands received, by the ack's status (`dropped`: no id to answer; lost messages are not counted). */
   commands: Record<CommandStatus, number>;
   /** Streetlights: the calendar version held at the end (null: the factory calendar) and messages by outcome. */
@@ -53,16 +70,35 @@ export type CommandStatus = "ok" | "rejected" | "failed" | "dropped";
  */
 export type OverrideEffect = "applied" | "expired" | "refused" | "cancelled" | "cancel_ignored" | "missed";
 
+/** The history a run backfilled: [from, to) on its own grid; `completed` once every reading was acknowledged. */
+export type BackfillTruth = { from_ts: number; to_ts: number; interval_s: number; completed: boolean };
+
 export type FleetTruth = {
   seed: string | number;
   written_at: string;
+  /** `backfill`: written when the backfill ended (the run goes on live); `final`: at the end of the run. */
+  phase: "backfill" | "final";
+  time_zone: string;
   interval_s: number;
+  backfill: BackfillTruth | null;
   devices: DeviceTruth[];
-  totals: { devices: number; generated: number; readings: number; messages: number; unsent: number };
+  totals: {
+    devices: number;
+    generated: number;
+    readings: number;
+    messages: number;
+    unsent: number;
+    lost: number;
+  };
 };
 
+/** What the model produced for one reading: its instant and what it integrated since the previous one. */
+export type GeneratedStep = { ts: number; energyWh: number; burnS: number };
+
 export type TruthAccumulator = {
-  generated(): void;
+  generated(step: GeneratedStep): void;
+  /** The reading just generated was lost before sending. */
+  lost(): void;
   acked(chunk: readonly QueuedReading[]): void;
   command(status: CommandStatus): void;
   /** A calendar message's outcome and the version held after it. */
@@ -73,6 +109,10 @@ export type TruthAccumulator = {
 
 export function createTruthAccumulator(device: SimDevice): TruthAccumulator {
   let generated = 0;
+  let lost = 0;
+  let prevGenTs: number | undefined;
+  let firstGenTs: number | undefined;
+  const ledger = device.kind === "streetlight" ? createDayLedger() : undefined;
   let readings = 0;
   let messages = 0;
   let energyWh = 0;
@@ -100,8 +140,14 @@ export function createTruthAccumulator(device: SimDevice): TruthAccumulator {
   let minSeq = Number.POSITIVE_INFINITY;
   let maxSeq = Number.NEGATIVE_INFINITY;
   return {
-    generated: () => {
+    generated(step) {
       generated++;
+      firstGenTs ??= step.ts;
+      if (prevGenTs !== undefined) ledger?.add(prevGenTs, step.ts, step.energyWh, step.burnS);
+      prevGenTs = step.ts;
+    },
+    lost() {
+      lost++;
     },
     acked(chunk) {
       messages++;
@@ -136,13 +182,18 @@ export function createTruthAccumulator(device: SimDevice): TruthAccumulator {
         readings,
         messages,
         unsent,
+        lost,
         first_ts: finite(firstTs),
         last_ts: finite(lastTs),
+        generated_first_ts: firstGenTs ?? null,
+        generated_last_ts: prevGenTs ?? null,
         min_seq: finite(minSeq),
         max_seq: finite(maxSeq),
         commands: { ...commands },
       };
       if (device.kind === "streetlight") {
+        truth.lat = device.lat;
+        truth.lon = device.lon;
         truth.led_watts = device.ledWatts;
         truth.legacy_watts = device.legacyWatts;
         truth.energy_wh = Math.round(energyWh * 1000) / 1000;
@@ -150,19 +201,31 @@ export function createTruthAccumulator(device: SimDevice): TruthAccumulator {
         truth.override_h = Math.round((overrideS / 3600) * 10_000) / 10_000;
         truth.calendar = { ...calendar };
         truth.overrides = { ...overrides };
+        truth.days = ledger?.days() ?? {};
       }
       return truth;
     },
   };
 }
 
-export function fleetTruth(seed: string | number, intervalS: number, devices: DeviceTruth[]): FleetTruth {
-  const sum = (key: "generated" | "readings" | "messages" | "unsent") =>
+export type FleetTruthOptions = {
+  seed: string | number;
+  intervalS: number;
+  timeZone: string;
+  phase: FleetTruth["phase"];
+  backfill: BackfillTruth | null;
+};
+
+export function fleetTruth(opts: FleetTruthOptions, devices: DeviceTruth[]): FleetTruth {
+  const sum = (key: "generated" | "readings" | "messages" | "unsent" | "lost") =>
     devices.reduce((s, d) => s + d[key], 0);
   return {
-    seed,
+    seed: opts.seed,
     written_at: new Date().toISOString(),
-    interval_s: intervalS,
+    phase: opts.phase,
+    time_zone: opts.timeZone,
+    interval_s: opts.intervalS,
+    backfill: opts.backfill,
     devices,
     totals: {
       devices: devices.length,
@@ -170,10 +233,31 @@ export function fleetTruth(seed: string | number, intervalS: number, devices: De
       readings: sum("readings"),
       messages: sum("messages"),
       unsent: sum("unsent"),
+      lost: sum("lost"),
     },
   };
 }
 
+/** The truth with every streetlight day's dark hours (simulators/darkness.ts); computed here, not per reading. */
+export function withDarkness(truth: FleetTruth): FleetTruth {
+  const devices = truth.devices.map((d) => {
+    if (!d.days || d.lat === undefined || d.lon === undefined) return d;
+    if (d.generated_first_ts === null || d.generated_last_ts === null) return d;
+    const span = { fromMs: d.generated_first_ts, toMs: d.generated_last_ts };
+    return { ...d, days: withDarkHours(d.days, { lat: d.lat, lon: d.lon }, span) };
+  });
+  return { ...truth, devices };
+}
+
+/**
+ * Writes the truth with its dark hours, replacing the file atomically (a platform script may be reading it while
+ * the run goes on). One line per device: thousands of lamp-days stay readable and diffable.
+ */
 export async function writeTruthFile(path: string, truth: FleetTruth): Promise<void> {
-  await writeFile(path, `${JSON.stringify(truth, null, 2)}\n`);
+  const { devices, ...head } = withDarkness(truth);
+  const body = devices.map((d) => `    ${JSON.stringify(d)}`).join(",\n");
+  const text = `${JSON.stringify(head, null, 2).replace(/\n}$/, "")},\n  "devices": [\n${body}\n  ]\n}\n`;
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
 }

@@ -3,7 +3,9 @@
 //   2. Secrets: API tokens for a local admin, a local engineer, the demo fleet and each service, made once in
 //      .data/secrets/ (scripts/platform/secrets.ts); .data/platform.json says where everything is (the CLI reads it).
 //   3. The command service (device registry), the broker, the ingest: each its own process, logs in .data/logs/.
-//   4. A demo fleet from the simulators (hundreds of devices), registered and commissioned through the API.
+//   4. A demo fleet from the simulators (hundreds of devices), registered and commissioned through the API. On the
+//      first start of a data dir it first backfills history from the day before the 1st of last month
+//      (scripts/platform/history.ts), so last month's energy report has data; later starts skip that.
 // Prints where everything is and, every few seconds, how many readings have landed. Ctrl-C stops it all in
 // order (devices first, the ingest flushing its spool, then the broker, the registry and InfluxDB).
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -13,6 +15,7 @@ import { ensureLocalSecrets } from "../../services/command/bootstrap-secrets.ts"
 import { INGEST_NODE_FLAGS } from "../../services/ingest/runtime.ts";
 import { createLogger } from "../../services/lib/log.ts";
 import { type InfluxdHandle, startInfluxd } from "../influxd/influxd.ts";
+import { describePlan, planHistory, watchHistory } from "./history.ts";
 import { type Child, pickPort, startChild, waitForHttp } from "./processes.ts";
 import { createStatusReporter, type StatusReporter } from "./status.ts";
 
@@ -21,6 +24,7 @@ const { values: args } = parseArgs({
   options: {
     "data-dir": { type: "string", default: join(ROOT, ".data") },
     "no-fleet": { type: "boolean", default: false },
+    "no-history": { type: "boolean", default: false },
     streetlights: { type: "string" },
     airquality: { type: "string" },
     traffic: { type: "string" },
@@ -35,6 +39,8 @@ const children: Child[] = [];
 let influxd: InfluxdHandle | undefined;
 let status: StatusReporter | undefined;
 let stopping = false;
+let historyWatch: ReturnType<typeof watchHistory> | undefined;
+const t0 = Date.now();
 
 function onExit(name: string, code: number | null, signal: string | null): void {
   if (stopping) return;
@@ -51,6 +57,9 @@ async function shutdown(exitCode: number): Promise<void> {
   for (const name of ["simulator", "ingest", "broker", "command"]) {
     await children.find((c) => c.name === name)?.stop(name === "ingest" ? 20_000 : 10_000);
   }
+  // A backfill that ended just before Ctrl-C is recorded all the same (its truth file says it completed).
+  historyWatch?.check();
+  historyWatch?.stop();
   await status?.close();
   await influxd?.stop();
   console.log("stopped.");
@@ -148,14 +157,29 @@ try {
   await waitForHttp(`http://127.0.0.1:${ports.ingestOps}/health`, 60_000, () => true);
   if (!args["no-fleet"]) {
     const fleetArgs: string[] = [];
-    for (const k of ["streetlights", "airquality", "traffic"] as const)
+    const fleetSize = { streetlights: 240, airquality: 40, traffic: 40 };
+    for (const k of ["streetlights", "airquality", "traffic"] as const) {
       if (args[k]) fleetArgs.push(`--${k}`, args[k] as string);
+      fleetSize[k] = Number(args[k] ?? process.env[`SIM_${k.toUpperCase()}`] ?? fleetSize[k]);
+    }
+    const devices = fleetSize.streetlights + fleetSize.airquality + fleetSize.traffic;
+    const history = planHistory({ dataDir, nowMs: t0, enabled: !args["no-history"], env: process.env });
+    console.log(describePlan(history, devices));
+    if (history.kind === "backfill")
+      historyWatch = watchHistory(history, devices, t0, (r) =>
+        console.log(
+          `Demo history sent after ${r.seconds} s (${r.from} → ${r.to}, every ${r.interval_s} s; the ingest ` +
+            `stores the rest of it within a minute) and the fleet is live. What really happened: ` +
+            `npm run truth -- --file ${r.truth_file} --period <YYYY-MM> [--district NAME]`,
+        ),
+      );
     start(
       "simulator",
       "simulators/main.ts",
       {
         SIM_API_TOKEN: secrets.token("simulator"),
         SIM_CREDENTIALS_FILE: join(dataDir, "simulator", "credentials.json"),
+        ...(history.kind === "backfill" ? history.env : {}),
       },
       fleetArgs,
     );
@@ -173,7 +197,6 @@ Casablanca city telemetry platform is running.
 Press Ctrl-C to stop.
 `);
   const everyMs = Number(args["status-every"]) * 1000;
-  const t0 = Date.now();
   status = createStatusReporter({
     influxUrl,
     ingestOps: `http://127.0.0.1:${ports.ingestOps}`,
