@@ -5,8 +5,11 @@
 //   E  InfluxDB stopped ~15 s under load               O  broker overload: vanilla aedes vs ours (bench/broker-overload.ts)
 //   S  CONNECTs/s with access control: cold (scrypt) vs warm (verified-secret cache) vs no policy (bench/auth.ts)
 //   K  a calendar to N lamps of one district, all applied, vs a bare MQTT publisher (bench/schedule.ts)
-// Options: --seconds N (load per section, default 20), --section A,B,C,D,E,O,S,K, --devices N (default 500),
-// --auth-devices N (section S, default 2000), --lamps N (section K, default 10000), --lamp-procs N (K, 2–4),
+//   N  the city-wide monthly energy report over N lamps backfilled a month through the pipeline, vs a bare SQL SUM
+//      over the same rollups and a scan of the raw readings (bench/energy.ts; issue 5's "section E": E was taken)
+// Options: --seconds N (load per section, default 20), --section A,B,C,D,E,O,S,K,N, --devices N (default 500),
+// --auth-devices N (section S, default 2000), --lamps N (sections K and N, default 10000), --lamp-procs N (K, N:
+// 2–4), --raw-runs N (N: scans of the raw readings, default 1),
 // --window N, --publisher-procs N, --half-rate N, --outage-seconds N, --json out.json, --cpu-prof, --keep,
 // --ingest-node-args="<node flags>", --ingest-script <path>: try a Node flag or a changed ingest (a copy of
 // services/ elsewhere) against the same load before changing services/ itself.
@@ -22,6 +25,7 @@ import { createLogger } from "../services/lib/log.ts";
 import { registerFleet, writeTokenFile } from "./access.ts";
 import { runInfluxAlone, runSubscriberBaseline } from "./baselines.ts";
 import type { BenchContext, BenchOptions } from "./context.ts";
+import type { EnergyResult } from "./energy.ts";
 import { runPlatform } from "./platform.ts";
 import { loadAverage, machineFacts } from "./procstat.ts";
 import { summariseProfiles } from "./profile.ts";
@@ -32,11 +36,12 @@ import { startCommand } from "./stack.ts";
 const { values: a } = parseArgs({
   options: {
     seconds: { type: "string", default: "20" },
-    section: { type: "string", default: "A,B,C,D,E,O,S,K" },
+    section: { type: "string", default: "A,B,C,D,E,O,S,K,N" },
     devices: { type: "string", default: "500" },
     "auth-devices": { type: "string", default: "2000" },
     lamps: { type: "string", default: "10000" },
     "lamp-procs": { type: "string", default: "2" },
+    "raw-runs": { type: "string", default: "1" },
     window: { type: "string", default: "4" },
     "publisher-procs": { type: "string", default: "1" },
     "half-rate": { type: "string", default: "0" },
@@ -84,9 +89,10 @@ const kOpts = {
   procs: int("lamp-procs", a["lamp-procs"], 2, 4),
   connectRatePerS: 1000,
 };
+const rawRuns = int("raw-runs", a["raw-runs"], 1, 10);
 for (const s of opts.sections) {
-  if (!"ABCDEOSK".includes(s) || s.length !== 1) {
-    console.error(`unknown section ${s} (sections: A,B,C,D,E,O,S,K)`);
+  if (!"ABCDEOSKN".includes(s) || s.length !== 1) {
+    console.error(`unknown section ${s} (sections: A,B,C,D,E,O,S,K,N)`);
     process.exit(2);
   }
 }
@@ -104,6 +110,7 @@ const notes: string[] = [];
 const profiles: string[] = [];
 const failures: string[] = [];
 const results: Results = {};
+let energy: EnergyResult | undefined;
 let influxd: InfluxdHandle | undefined;
 let command: BenchContext["command"] | undefined;
 let failed = false;
@@ -229,6 +236,27 @@ try {
     const { benchAuth } = await import("./auth.ts");
     await run("S", () => benchAuth({ devices: opts.authDevices, print: (l: string) => progress(l) }));
   }
+  if (want("N")) {
+    // Its own InfluxDB, command service (rollups on), broker and ingest: the shared ones of A–E are stopped first.
+    await command?.svc.stop();
+    command = undefined;
+    await influxd?.stop();
+    influxd = undefined;
+    const { runEnergy } = await import("./energy.ts");
+    try {
+      energy = await runEnergy({
+        lamps: kOpts.lamps,
+        procs: kOpts.procs,
+        runs: 5,
+        rawRuns,
+        dir: join(tmp, "n"),
+        progress,
+      });
+    } catch (err) {
+      failures.push(`N: ${(err as Error).message}`);
+      progress(`section N failed: ${(err as Error).stack ?? err}`);
+    }
+  }
   if (want("K")) {
     // Its own command service and broker: the shared ones of A–E would only take memory and wake-ups.
     await command?.svc.stop();
@@ -266,11 +294,12 @@ try {
 
 const facts = { ...machine, influx: influxVersion, loadAvgAtEnd: loadAverage() };
 console.log(render(results, facts, notes));
+if (energy) console.log(["", ...(await import("./energy-report.ts")).renderEnergy(energy)].join("\n"));
 if (profiles.length > 0) console.log(["", "== CPU profiles (--cpu-prof) ==", ...profiles].join("\n"));
 if (opts.json) {
   writeFileSync(
     opts.json,
-    `${JSON.stringify({ machine: facts, options: { ...opts, sections: [...opts.sections], k: kOpts }, results, targets: targets(results), notes, profiles, failures }, null, 2)}\n`,
+    `${JSON.stringify({ machine: facts, options: { ...opts, sections: [...opts.sections], k: kOpts, rawRuns }, results, energy, targets: targets(results), notes, profiles, failures }, null, 2)}\n`,
   );
   console.log(`\nJSON written to ${opts.json}`);
 }
