@@ -10,7 +10,7 @@
 // Pure: the CLI (truth-report.ts) reads the file; tests pass a truth built in memory.
 import { z } from "zod";
 import { DISTRICT_NAMES } from "../services/contract/city.ts";
-import { addDays, assertDate, localInstant, weekdayOf } from "../services/schedule/zone.ts";
+import { addDays, localInstant } from "../services/schedule/zone.ts";
 
 const day = z.object({
   energy_wh: z.number(),
@@ -80,74 +80,6 @@ const fail = (field: string, reason: Failure["reason"], message: string): Failur
   reason,
   message,
 });
-
-/** A calendar period (day 2026-10-05, ISO week 2026-W41, month 2026-10, year 2026) or from/to, as dates. */
-export function resolvePeriod(p: {
-  period?: string;
-  from?: string;
-  to?: string;
-}): ({ ok: true } & DateRange) | Failure {
-  if (p.period !== undefined && (p.from !== undefined || p.to !== undefined))
-    return fail("period", "invalid", "give either --period or --from/--to, not both");
-  if (p.period === undefined) {
-    if (p.from === undefined || p.to === undefined)
-      return fail(
-        p.from === undefined ? "from" : "to",
-        "invalid",
-        "required: --period P, or --from D and --to D",
-      );
-    for (const [field, v] of [
-      ["from", p.from],
-      ["to", p.to],
-    ] as const) {
-      const bad = dateError(field, v);
-      if (bad) return bad;
-    }
-    if (p.to < p.from) return fail("to", "invalid", `${p.to} is before from ${p.from}`);
-    return { ok: true, from: p.from, to: p.to };
-  }
-  const t = p.period;
-  let m = /^(\d{4})$/.exec(t);
-  if (m) return { ok: true, from: `${t}-01-01`, to: `${t}-12-31` };
-  m = /^(\d{4})-(\d{2})$/.exec(t);
-  if (m) {
-    const bad = dateError("period", `${t}-01`);
-    if (bad) return bad;
-    return { ok: true, from: `${t}-01`, to: addDays(nextMonth(t), -1) };
-  }
-  m = /^(\d{4})-W(\d{2})$/.exec(t);
-  if (m) {
-    const week = Number(m[2]);
-    const jan4 = `${m[1]}-01-04`;
-    const monday1 = addDays(jan4, -WEEKDAY_INDEX[weekdayOf(jan4)]);
-    const from = addDays(monday1, (week - 1) * 7);
-    // A week belongs to the year its Thursday falls in (ISO 8601), so week 53 exists only in some years.
-    if (week < 1 || week > 53 || !addDays(from, 3).startsWith(m[1] as string))
-      return fail("period", "invalid", `${t}: no such ISO week`);
-    return { ok: true, from, to: addDays(from, 6) };
-  }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(t)) {
-    const bad = dateError("period", t);
-    return bad ?? { ok: true, from: t, to: t };
-  }
-  return fail("period", "invalid", `${JSON.stringify(t)}: must be YYYY, YYYY-MM, YYYY-Www or YYYY-MM-DD`);
-}
-
-const WEEKDAY_INDEX = { mon: 0, tue: 1, wed: 2, thu: 3, fri: 4, sat: 5, sun: 6 } as const;
-
-function nextMonth(ym: string): string {
-  const [y, mo] = ym.split("-").map(Number) as [number, number];
-  return mo === 12 ? `${y + 1}-01-01` : `${y}-${String(mo + 1).padStart(2, "0")}-01`;
-}
-
-function dateError(field: string, v: string): Failure | undefined {
-  try {
-    assertDate(v, field);
-    return undefined;
-  } catch (err) {
-    return fail(field, "invalid", (err as Error).message);
-  }
-}
 
 /** The district as the registry spells it, from any case or a slug ("ben-msick"). */
 export function districtNamed(text: string): string | undefined {

@@ -6,10 +6,10 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ENERGY_DECIMALS, ENERGY_TIME_ZONE } from "../services/contract/energy.ts";
+import { resolvePeriod } from "../services/energy/period.ts";
 import { localIso } from "../services/schedule/zone.ts";
 import {
   districtNamed,
-  resolvePeriod,
   round,
   type TruthFigures,
   type TruthReport,
@@ -22,7 +22,8 @@ const DEFAULT_FILE = ".data/simulator/history-truth.json";
 const USAGE = `usage: npm run truth -- [--file F] [--district NAME | --lamp ID] (--period P | --from D --to D) [--json] [--lamps]
   --file F        a simulator truth file (SIM_TRUTH_FILE / --truth-file); default ${DEFAULT_FILE}
   --district N    one district (e.g. Anfa, "Ben M'Sick" or ben-msick); --lamp ID one lamp; neither: the city
-  --period P      a day 2026-10-05, an ISO week 2026-W41, a month 2026-10 or a year 2026 (${ENERGY_TIME_ZONE})
+  --period P      a day 2026-10-05, an ISO week 2026-W41, a month 2026-10, a year 2026 (${ENERGY_TIME_ZONE})
+                  or last-month, last-week, yesterday, … as the energy report takes them
   --from D --to D a range of local dates, both included
   --json          the figures as JSON (full precision)
   --lamps         also one line per lamp`;
@@ -52,8 +53,10 @@ function main(): void {
     if (!name) exit(`--district: unknown district ${JSON.stringify(values.district)}`);
     scope = { kind: "district", name };
   }
-  const period = resolvePeriod(values);
-  if (!period.ok) exit(`--${period.field}: ${period.message}`);
+  // The energy report's own periods (services/energy/period.ts), relative ones (last-month) included.
+  const resolved = resolvePeriod({ period: values.period, from: values.from, to: values.to }, Date.now());
+  if (!resolved.ok) exit(`--${resolved.field}: ${resolved.message}`);
+  const { period } = resolved;
   const file = values.file ?? DEFAULT_FILE;
   let raw: unknown;
   try {

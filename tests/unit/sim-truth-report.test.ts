@@ -1,12 +1,7 @@
 // The simulator's true savings figures (simulators/truth-figures.ts) over a hand-made truth: the report's
 // formulas worked out by hand, scopes, periods and the errors that name their field.
 import { describe, expect, it } from "vitest";
-import {
-  districtNamed,
-  resolvePeriod,
-  type TruthFile,
-  truthFigures,
-} from "../../simulators/truth-figures.ts";
+import { districtNamed, type TruthFile, truthFigures } from "../../simulators/truth-figures.ts";
 import { text } from "../../simulators/truth-report.ts";
 
 const day = (energy_wh: number, dark_h: number, covered_h = 24, burn_h = dark_h) => ({
@@ -114,42 +109,5 @@ describe("true figures", () => {
     expect(districtNamed("ben-msick")).toBe("Ben M'Sick");
     expect(districtNamed("SIDI MAAROUF")).toBe("Sidi Maarouf");
     expect(districtNamed("Atlantis")).toBeUndefined();
-  });
-});
-
-describe("periods", () => {
-  it("resolves a month, an ISO week, a year, a day and a range", () => {
-    expect(resolvePeriod({ period: "2026-10" })).toEqual({ ok: true, from: "2026-10-01", to: "2026-10-31" });
-    expect(resolvePeriod({ period: "2024-02" })).toEqual({ ok: true, from: "2024-02-01", to: "2024-02-29" });
-    expect(resolvePeriod({ period: "2026-12" })).toEqual({ ok: true, from: "2026-12-01", to: "2026-12-31" });
-    // ISO week 1 of 2026 holds 4 January (a Sunday): Monday 29 December 2025.
-    expect(resolvePeriod({ period: "2026-W01" })).toEqual({ ok: true, from: "2025-12-29", to: "2026-01-04" });
-    expect(resolvePeriod({ period: "2026-W41" })).toEqual({ ok: true, from: "2026-10-05", to: "2026-10-11" });
-    expect(resolvePeriod({ period: "2026" })).toEqual({ ok: true, from: "2026-01-01", to: "2026-12-31" });
-    expect(resolvePeriod({ period: "2026-10-05" })).toEqual({
-      ok: true,
-      from: "2026-10-05",
-      to: "2026-10-05",
-    });
-    expect(resolvePeriod({ from: "2026-10-01", to: "2026-10-10" })).toEqual({
-      ok: true,
-      from: "2026-10-01",
-      to: "2026-10-10",
-    });
-  });
-
-  it("names the field and the reason of a bad one", () => {
-    expect(resolvePeriod({ period: "2026-13" })).toMatchObject({ ok: false, field: "period" });
-    // 2025 began on a Wednesday: 52 ISO weeks. 2026 began on a Thursday: 53.
-    expect(resolvePeriod({ period: "2025-W53" })).toMatchObject({ ok: false, field: "period" });
-    expect(resolvePeriod({ period: "2026-W53" })).toEqual({ ok: true, from: "2026-12-28", to: "2027-01-03" });
-    expect(resolvePeriod({ period: "last-month" })).toMatchObject({ ok: false, field: "period" });
-    expect(resolvePeriod({ period: "2026-10", from: "2026-10-01" })).toMatchObject({ field: "period" });
-    expect(resolvePeriod({ from: "2026-10-01" })).toMatchObject({ ok: false, field: "to" });
-    expect(resolvePeriod({ from: "2026-10-05", to: "2026-10-01" })).toMatchObject({ ok: false, field: "to" });
-    expect(resolvePeriod({ from: "2026-02-30", to: "2026-03-01" })).toMatchObject({
-      ok: false,
-      field: "from",
-    });
   });
 });
