@@ -1,8 +1,10 @@
 // The whole platform started the way a user starts it (`npm start` runs scripts/platform/main.ts), with its own
 // local InfluxDB, a small demo fleet that registers with its own credentials and comes up commissioned, readings
 // of every kind landing, the README's dimming walk-through through the CLI (a midnight-dimming calendar on a
-// district reaching every lamp, a street overridden for an event, compliance read back), and Ctrl-C stopping
-// everything cleanly.
+// district reaching every lamp, a street overridden for an event, compliance read back), the README's energy
+// walk-through (the demo history npm start backfills on its first start, last month's savings for a district as a
+// summary, CSV files and JSON, against the simulator's own truth within 1 %), and Ctrl-C stopping everything
+// cleanly.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -226,6 +228,82 @@ describe("npm start", () => {
     expect(report.lamps).toBe(ofDistrict.length);
     expect(report.samples).toBeGreaterThan(0);
     expect(report.compliance_pct).not.toBeNull();
+
+    // The README's energy walk-through, as the local energy manager: last month's savings for the district.
+    expect(out).toMatch(/Demo history: first start of this data dir/);
+    await eventually(async () => /Demo history sent after/.test(out), 240_000, "the demo history backfilled");
+    const energyToken = readFileSync(join(dataDir, "secrets", "energy-manager.token"), "utf8").trim();
+    const energy = (args: string[]) =>
+      new Promise<{ code: number; out: string }>((done) => {
+        execFile(
+          process.execPath,
+          ["services/cli/main.ts", "energy", ...args],
+          {
+            cwd: ROOT,
+            env: {
+              PATH: process.env.PATH ?? "",
+              CITY_API_URL: commandUrl as string,
+              CITY_API_TOKEN: energyToken,
+            },
+            timeout: 60_000,
+            maxBuffer: 16 * 1024 * 1024,
+          },
+          (err, stdout, stderr) =>
+            done({ code: err ? ((err as { code?: number }).code ?? -1) : 0, out: `${stdout}${stderr}` }),
+        );
+      });
+    type Totals = { reporting_kwh: number; baseline_kwh: number; savings_kwh: number };
+    const truthOut = await new Promise<string>((done, fail) =>
+      execFile(
+        process.execPath,
+        [
+          "simulators/truth-report.ts",
+          "--file",
+          join(dataDir, "simulator", "history-truth.json"),
+          "--district",
+          districtName,
+          "--period",
+          "last-month",
+          "--json",
+        ],
+        { cwd: ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+        (err, stdout, stderr) => (err ? fail(new Error(`npm run truth: ${stderr}`)) : done(stdout)),
+      ),
+    );
+    const truth = (JSON.parse(truthOut) as { totals: Totals }).totals;
+    expect(truth.baseline_kwh).toBeGreaterThan(0);
+    // The rollups catch up with the history in the background: the report converges on the truth.
+    let last = "";
+    await eventually(
+      async () => {
+        const r = await energy(["report", "--district", districtName, "--last", "month", "--json"]);
+        last = r.out;
+        if (r.code !== 0) return false;
+        const got = (JSON.parse(r.out) as { totals: Totals }).totals;
+        return (["reporting_kwh", "baseline_kwh", "savings_kwh"] as const).every(
+          (k) => Math.abs(got[k] - truth[k]) <= 0.01 * Math.abs(truth[k]),
+        );
+      },
+      240_000,
+      `last month's report within 1 % of the truth ${JSON.stringify(truth)}`,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nlast answer: ${last.slice(0, 2000)}`);
+    });
+    const summary = await energy(["report", "--district", districtName, "--last", "month"]);
+    expect(summary.code, summary.out).toBe(0);
+    expect(summary.out).toContain(`Energy and savings of district ${districtName}`);
+    expect(summary.out).toMatch(/Completeness, of [\d,.]+ lamp-hours in service/);
+    expect(summary.out).toMatch(/Method \(IPMVP Option B/);
+    const csv = await energy(["report", "--district", districtName, "--last", "month", "--csv", "lamps"]);
+    expect(csv.code, csv.out).toBe(0);
+    const csvLines = csv.out.replace(/^\uFEFF/, "").split("\r\n");
+    expect(csvLines[0]).toMatch(/^lamp_id,district,legacy_w,led_w,burning_h,baseline_kwh,/);
+    expect(csvLines.filter((l) => l.startsWith("sl-"))).toHaveLength(ofDistrict.length);
+    const outDir = join(dataDir, "reports");
+    const written = await energy(["report", "--district", districtName, "--last", "month", "--out", outDir]);
+    expect(written.code, written.out).toBe(0);
+    for (const table of ["lamps", "days", "summary"])
+      expect(written.out).toMatch(new RegExp(`energy-[a-z-]+-\\d{4}-\\d{2}-${table}\\.csv`));
 
     proc.kill("SIGINT");
     const code = await Promise.race([
