@@ -6,7 +6,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { meterReadingReader } from "../services/command/energy/roller.ts";
 import { createDarkCalendar } from "../services/energy/dark.ts";
-import { type DayAccum, type MeterReading, rollLamp } from "../services/energy/rollup.ts";
+import { addDays, type DayAccum, type MeterReading, rollLamp } from "../services/energy/rollup.ts";
 import type { InfluxClient } from "../services/lib/influx/index.ts";
 import type { EnergyLamp } from "./energy-fleet.ts";
 
@@ -127,7 +127,7 @@ export async function rawScan(
         });
         for (const [day, acc] of r.days) {
           const had = s.days.get(day);
-          s.days.set(day, had ? sumDay(had, acc) : acc);
+          s.days.set(day, had ? addDays(had, acc) : acc);
         }
         state.set(id, { prev: r.last, days: s.days });
       }
@@ -153,21 +153,4 @@ export async function rawScan(
     samples.push(performance.now() - t0);
   }
   return { timing: timing(samples), ...last };
-}
-
-function sumDay(a: DayAccum, b: DayAccum): DayAccum {
-  return {
-    day: a.day,
-    meteredWh: a.meteredWh + b.meteredWh,
-    estimatedWh: a.estimatedWh + b.estimatedWh,
-    meteredS: a.meteredS + b.meteredS,
-    estimatedS: a.estimatedS + b.estimatedS,
-    darkS: a.darkS + b.darkS,
-    litS: a.litS + b.litS,
-    readings: a.readings + b.readings,
-    resets: a.resets + b.resets,
-    gaps: a.gaps + b.gaps,
-    firstTs: a.firstTs ?? b.firstTs,
-    lastTs: b.lastTs ?? a.lastTs,
-  };
 }

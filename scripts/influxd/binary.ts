@@ -5,10 +5,9 @@
 // that instance, so we keep it from starting with a temporary /usr/sbin/policy-rc.d that answers 101
 // ("action forbidden", see /usr/share/doc/init-system-helpers/README.policy-rc.d) — the same trick
 // Debian's Docker images ship permanently. If one was started anyway, we stop it the package's own way.
-import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Logger } from "../../services/lib/log.ts";
+import { aptInstall, findExecutable, run } from "../lib/debian.ts";
 
 export class InfluxdNotFoundError extends Error {
   readonly code = "INFLUXD_NOT_FOUND";
@@ -25,64 +24,17 @@ const WELL_KNOWN = ["/usr/bin/influxd", "/usr/local/bin/influxd", "/usr/sbin/inf
 const POLICY_RC_D = "/usr/sbin/policy-rc.d";
 const SYSTEM_PIDFILE = "/var/run/influxdb/influxd.pid";
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The first `influxd` on PATH or in the usual places, or undefined. */
 export function findInfluxd(pathEnv = process.env.PATH ?? ""): string | undefined {
-  const onPath = pathEnv
-    .split(delimiter)
-    .filter(Boolean)
-    .map((dir) => join(dir, "influxd"));
-  return [...onPath, ...WELL_KNOWN].find(isExecutable);
+  return findExecutable("influxd", WELL_KNOWN, pathEnv);
 }
-
-type RunResult = { code: number; output: string };
-
-function run(cmd: string, args: string[]): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, {
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-8000);
-    };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-    child.on("error", (err) => resolve({ code: -1, output: String(err) }));
-    child.on("close", (code) => resolve({ code: code ?? -1, output }));
-  });
-}
-
-// Wait for another apt/dpkg (e.g. a parallel first run) instead of failing on the lock.
-const APT_INSTALL = [
-  "-o",
-  "DPkg::Lock::Timeout=300",
-  "install",
-  "-y",
-  "--no-install-recommends",
-  "-o",
-  "Dpkg::Options::=--force-confdef",
-  "-o",
-  "Dpkg::Options::=--force-confold",
-  "influxdb",
-];
 
 /** Returns a path to influxd, installing the Debian package if needed (root + apt-get only). */
 export async function ensureInfluxd(log: Logger): Promise<string> {
   const found = findInfluxd();
   if (found) return found;
+  // Before the policy file below, which only root may write.
   if (process.getuid?.() !== 0) throw new InfluxdNotFoundError("not running as root");
-  if (!isExecutable("/usr/bin/apt-get")) throw new InfluxdNotFoundError("apt-get is not available");
-
   const started = Date.now();
   log.info("influxd not found: installing Debian package influxdb (one-time)");
   const ourPolicy = !existsSync(POLICY_RC_D);
@@ -91,18 +43,8 @@ export async function ensureInfluxd(log: Logger): Promise<string> {
       mode: 0o755,
     });
   try {
-    let res = await run("apt-get", APT_INSTALL);
-    // A fresh image often has no package lists: "Unable to locate package" / "no installation candidate".
-    if (res.code !== 0) {
-      log.info(
-        { output: res.output.slice(-400) },
-        "apt-get install failed; running apt-get update and retrying",
-      );
-      const upd = await run("apt-get", ["-o", "DPkg::Lock::Timeout=300", "update"]);
-      if (upd.code !== 0) throw new InfluxdNotFoundError(`apt-get update failed: ${upd.output.slice(-400)}`);
-      res = await run("apt-get", APT_INSTALL);
-    }
-    if (res.code !== 0) throw new InfluxdNotFoundError(`apt-get install failed: ${res.output.slice(-400)}`);
+    const installed = await aptInstall("influxdb", log);
+    if (!installed.ok) throw new InfluxdNotFoundError(installed.why);
   } finally {
     if (ourPolicy) rmSync(POLICY_RC_D, { force: true });
   }

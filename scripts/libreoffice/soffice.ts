@@ -2,9 +2,9 @@
 // a headless conversion needs) when it is missing and we may, like scripts/influxd/binary.ts does for influxd.
 // Used by tests/integration/energy-csv-spreadsheet.test.ts to open the energy report's CSV in a real spreadsheet
 // (issue 5: "CSV that opens as expected in a spreadsheet"), and by `node scripts/libreoffice/main.ts`.
-import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
-import { basename, delimiter, join } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { basename, join } from "node:path";
+import { aptInstall, findExecutable, run } from "../lib/debian.ts";
 
 export class SofficeNotFoundError extends Error {
   readonly code = "SOFFICE_NOT_FOUND";
@@ -32,74 +32,10 @@ const WELL_KNOWN = [
 ];
 const PACKAGE = "libreoffice-calc-nogui";
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The first `soffice` on PATH or in the usual places, or undefined. */
 export function findSoffice(pathEnv = process.env.PATH ?? ""): string | undefined {
-  const onPath = pathEnv
-    .split(delimiter)
-    .filter(Boolean)
-    .map((dir) => join(dir, "soffice"));
-  return [...onPath, ...WELL_KNOWN].find(isExecutable);
+  return findExecutable("soffice", WELL_KNOWN, pathEnv);
 }
-
-type RunResult = { code: number; output: string; timedOut: boolean };
-
-function run(
-  cmd: string,
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, {
-      env: opts.env ?? { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    let timedOut = false;
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-8000);
-    };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-    const timer =
-      opts.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            child.kill("SIGKILL");
-          }, opts.timeoutMs);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      resolve({ code: -1, output: String(err), timedOut });
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, output, timedOut });
-    });
-  });
-}
-
-// Wait for another apt/dpkg (a parallel first run, influxd's install) instead of failing on the lock.
-const APT_INSTALL = [
-  "-o",
-  "DPkg::Lock::Timeout=600",
-  "install",
-  "-y",
-  "--no-install-recommends",
-  "-o",
-  "Dpkg::Options::=--force-confdef",
-  "-o",
-  "Dpkg::Options::=--force-confold",
-  PACKAGE,
-];
 
 type Log = { info(obj: object | string, msg?: string): void };
 
@@ -107,22 +43,10 @@ type Log = { info(obj: object | string, msg?: string): void };
 export async function ensureSoffice(log: Log = { info() {} }): Promise<string> {
   const found = findSoffice();
   if (found) return found;
-  if (process.getuid?.() !== 0) throw new SofficeNotFoundError("not running as root");
-  if (!isExecutable("/usr/bin/apt-get")) throw new SofficeNotFoundError("apt-get is not available");
   const started = Date.now();
   log.info(`soffice not found: installing Debian package ${PACKAGE} (one-time, a few minutes)`);
-  let res = await run("apt-get", APT_INSTALL);
-  // A fresh image often has no package lists: "Unable to locate package" / "no installation candidate".
-  if (res.code !== 0) {
-    log.info(
-      { output: res.output.slice(-400) },
-      "apt-get install failed; running apt-get update and retrying",
-    );
-    const upd = await run("apt-get", ["-o", "DPkg::Lock::Timeout=600", "update"]);
-    if (upd.code !== 0) throw new SofficeNotFoundError(`apt-get update failed: ${upd.output.slice(-400)}`);
-    res = await run("apt-get", APT_INSTALL);
-  }
-  if (res.code !== 0) throw new SofficeNotFoundError(`apt-get install failed: ${res.output.slice(-400)}`);
+  const installed = await aptInstall(PACKAGE, log);
+  if (!installed.ok) throw new SofficeNotFoundError(installed.why);
   const path = findSoffice();
   if (!path) throw new SofficeNotFoundError("package installed but no soffice binary found");
   log.info({ path, seconds: Math.round((Date.now() - started) / 100) / 10 }, "installed soffice");
