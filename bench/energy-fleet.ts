@@ -3,13 +3,9 @@
 // command service's registry database before it starts, as section K seeds its lamps (bench/schedule-fleet.ts:
 // the registry's own stores, each lamp's secret hashed at a low scrypt cost so 10,000 CONNECTs stay cheap; the
 // broker's access control is the real one). Also the section's API tokens.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { DISTRICTS } from "../services/contract/city.ts";
-import { generateSecret, generateToken, hashSecret, sha256Hash } from "../services/lib/secrets.ts";
-import { openRegistry } from "../services/registry/registry.ts";
-import type { NewDevice } from "../services/registry/store.ts";
-import { SEED_SCRYPT } from "./schedule-fleet.ts";
+import { generateSecret } from "../services/lib/secrets.ts";
+import { seedDevices, writeTokenFile } from "./seed.ts";
 
 export type EnergyLamp = {
   id: string;
@@ -63,15 +59,11 @@ export function energyFleet(n: number, intervalS: number): Omit<EnergyLamp, "sec
 /** Registers the fleet in the registry database at `dbPath` (created and migrated if new); answers the lamps. */
 export async function seedEnergyFleet(dbPath: string, n: number, intervalS: number): Promise<EnergyLamp[]> {
   const lamps: EnergyLamp[] = energyFleet(n, intervalS).map((l) => ({ ...l, secret: generateSecret() }));
-  const hashes: string[] = [];
-  for (let i = 0; i < lamps.length; i += 256) {
-    const chunk = lamps.slice(i, i + 256);
-    hashes.push(...(await Promise.all(chunk.map((l) => hashSecret(l.secret, SEED_SCRYPT)))));
-  }
-  const registry = openRegistry(dbPath);
-  try {
-    const rows = lamps.map((l, i) => {
-      const device: NewDevice = {
+  await seedDevices(
+    dbPath,
+    lamps.map((l) => ({
+      secret: l.secret,
+      device: {
         id: l.id,
         kind: "streetlight",
         district: l.district,
@@ -81,18 +73,9 @@ export async function seedEnergyFleet(dbPath: string, n: number, intervalS: numb
         report_interval_s: intervalS,
         led_watts: l.ledW,
         legacy_watts: l.legacyW,
-      };
-      return { device, secretHash: hashes[i] as string };
-    });
-    const res = registry.lifecycle.register(rows, "create", "bench");
-    if (!res.ok)
-      throw new Error(
-        `seeding the fleet: ${res.refusals.length} refused, first ${JSON.stringify(res.refusals[0])}`,
-      );
-    if (res.created.length !== n) throw new Error(`seeding the fleet: ${res.created.length} of ${n} created`);
-  } finally {
-    registry.close();
-  }
+      },
+    })),
+  );
   return lamps;
 }
 
@@ -100,19 +83,10 @@ export async function seedEnergyFleet(dbPath: string, n: number, intervalS: numb
 export type EnergyTokens = { file: string; manager: string; broker: string; ingest: string; command: string };
 
 export function writeEnergyTokens(dir: string): EnergyTokens {
-  const t = {
-    manager: generateToken(),
-    broker: generateToken(),
-    ingest: generateToken(),
-    command: generateToken(),
-  };
-  const rows = [
-    ["bench-energy-manager", "energy_manager", t.manager],
-    ["svc-broker", "service_broker", t.broker],
-    ["svc-ingest", "service_ingest", t.ingest],
-    ["svc-command", "service_command", t.command],
-  ].map(([name, role, token]) => `${name},${role},${sha256Hash(token as string)}`);
-  const file = join(dir, "n-tokens.csv");
-  writeFileSync(file, `name,role,token_sha256\n${rows.join("\n")}\n`, { mode: 0o600 });
-  return { file, ...t };
+  return writeTokenFile(dir, "n-tokens.csv", {
+    manager: { name: "bench-energy-manager", role: "energy_manager" },
+    broker: { name: "svc-broker", role: "service_broker" },
+    ingest: { name: "svc-ingest", role: "service_ingest" },
+    command: { name: "svc-command", role: "service_command" },
+  });
 }

@@ -1,13 +1,6 @@
 // Section K's fleet and what it is sent: N streetlights in one district, seeded straight into the command
-// service's registry database before the service starts, and the programs and calendar the section assigns.
-//
-// Seeding is a setup shortcut, not what is measured: registering 10,000 lamps through the API costs one scrypt
-// hash each at the production cost (N = 2^14, ~35 ms: 6 minutes of one core). The rows go through the registry's
-// own stores (lifecycle.register: devices, credentials, the access feed, history), with each lamp's own secret
-// hashed at a low cost (ln = 4). verifySecret reads the cost from the stored hash, so the broker's access
-// control is the real one and merely cheap at CONNECT.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+// service's registry database before the service starts (bench/seed.ts says why that is only a setup shortcut),
+// and the programs and calendar the section assigns.
 import { CITY, DISTRICTS } from "../services/contract/city.ts";
 import {
   type CalendarBody,
@@ -15,14 +8,11 @@ import {
   calendarDocument,
   type ProgramBody,
 } from "../services/contract/schedule.ts";
-import { generateSecret, generateToken, hashSecret, sha256Hash } from "../services/lib/secrets.ts";
-import { openRegistry } from "../services/registry/registry.ts";
-import type { NewDevice } from "../services/registry/store.ts";
+import { generateSecret } from "../services/lib/secrets.ts";
+import { seedDevices, writeTokenFile } from "./seed.ts";
 
 /** The district the whole fleet stands in: one PUT /v1/assignments reaches every lamp. */
 export const K_DISTRICT = "Anfa";
-/** scrypt cost of the seeded secrets: 2^4 instead of 2^14 (see above). */
-export const SEED_SCRYPT = Object.freeze({ ln: 4, r: 8, p: 1 });
 
 export type Lamp = { id: string; secret: string; lat: number; lon: number };
 
@@ -46,15 +36,11 @@ function siteOf(i: number): { lat: number; lon: number } {
  */
 export async function seedFleet(dbPath: string, n: number): Promise<Lamp[]> {
   const lamps: Lamp[] = lampIds(n).map((id, i) => ({ id, secret: generateSecret(), ...siteOf(i) }));
-  const hashes: string[] = [];
-  for (let i = 0; i < lamps.length; i += 256) {
-    const chunk = lamps.slice(i, i + 256);
-    hashes.push(...(await Promise.all(chunk.map((l) => hashSecret(l.secret, SEED_SCRYPT)))));
-  }
-  const registry = openRegistry(dbPath);
-  try {
-    const rows = lamps.map((l, i) => {
-      const device: NewDevice = {
+  await seedDevices(
+    dbPath,
+    lamps.map((l) => ({
+      secret: l.secret,
+      device: {
         id: l.id,
         kind: "streetlight",
         district: K_DISTRICT,
@@ -64,18 +50,9 @@ export async function seedFleet(dbPath: string, n: number): Promise<Lamp[]> {
         report_interval_s: 60,
         led_watts: 60,
         legacy_watts: 150,
-      };
-      return { device, secretHash: hashes[i] as string };
-    });
-    const res = registry.lifecycle.register(rows, "create", "bench");
-    if (!res.ok)
-      throw new Error(
-        `seeding the fleet: ${res.refusals.length} refused, first ${JSON.stringify(res.refusals[0])}`,
-      );
-    if (res.created.length !== n) throw new Error(`seeding the fleet: ${res.created.length} of ${n} created`);
-  } finally {
-    registry.close();
-  }
+      },
+    })),
+  );
   return lamps;
 }
 
@@ -83,15 +60,11 @@ export async function seedFleet(dbPath: string, n: number): Promise<Lamp[]> {
 export type KTokens = { file: string; engineer: string; broker: string; command: string };
 
 export function writeKTokens(dir: string): KTokens {
-  const t = { engineer: generateToken(), broker: generateToken(), command: generateToken() };
-  const rows = [
-    ["bench-engineer", "engineer", t.engineer],
-    ["svc-broker", "service_broker", t.broker],
-    ["svc-command", "service_command", t.command],
-  ].map(([name, role, token]) => `${name},${role},${sha256Hash(token as string)}`);
-  const file = join(dir, "k-tokens.csv");
-  writeFileSync(file, `name,role,token_sha256\n${rows.join("\n")}\n`, { mode: 0o600 });
-  return { file, ...t };
+  return writeTokenFile(dir, "k-tokens.csv", {
+    engineer: { name: "bench-engineer", role: "engineer" },
+    broker: { name: "svc-broker", role: "service_broker" },
+    command: { name: "svc-command", role: "service_command" },
+  });
 }
 
 /**
