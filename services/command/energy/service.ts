@@ -54,13 +54,19 @@ export type EnergyService = {
 
 /** Lamps recomputed or rebuilt per pass: one statement's worth (influx-readings.ts). */
 const CHUNK = 200;
-/** Passes a lamp's announced readings may be missing from InfluxDB before the reconcile sweep is left to it. */
-const MAX_ATTEMPTS = 12;
+/**
+ * How long a lamp's announced readings may be missing from InfluxDB before the reconcile sweep is left to them:
+ * at least 12 passes and 5 minutes (an ingest draining its spool after an outage, InfluxDB a minute behind a
+ * backfill), whatever the cycle's length.
+ */
+const MIN_ATTEMPTS = 12;
+const MIN_WAIT_S = 300;
 
 class Stopped extends Error {}
 
 export function createEnergyService(deps: EnergyServiceDeps): EnergyService {
   const cfg = deps.config.energy;
+  const maxAttempts = Math.max(MIN_ATTEMPTS, Math.ceil(MIN_WAIT_S / cfg.rollupIntervalS));
   const clock = deps.clock ?? systemClock;
   const log = deps.log.child({ module: "energy" });
   const now = () => clock.now();
@@ -154,7 +160,7 @@ export function createEnergyService(deps: EnergyServiceDeps): EnergyService {
           continue;
         }
         const m = due.get(id);
-        const again = m && comeRoundAgain(m, o, now(), MAX_ATTEMPTS);
+        const again = m && comeRoundAgain(m, o, now(), maxAttempts);
         if (again === "give_up")
           log.warn({ deviceId: id, lastTs: m?.lastTs }, "announced readings never appeared in InfluxDB");
         else if (again) marks.add(id, again);
