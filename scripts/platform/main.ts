@@ -190,7 +190,7 @@ Casablanca city telemetry platform is running.
   MQTT broker       ${mqttUrl}   (WebSocket ws://127.0.0.1:${ports.ws}/mqtt)
   Broker ops        http://127.0.0.1:${ports.brokerOps}/health  /metrics
   Command service   ${commandUrl}/v1/devices   (API docs ${commandUrl}/docs)
-  API tokens        ${secrets.dir}/admin.token, engineer.token   (the CLI uses them: npm run devices -- --help)
+  API tokens        ${secrets.dir}/admin.token, engineer.token, energy-manager.token   (the CLI uses them: npm run devices -- --help)
   Ingest ops        http://127.0.0.1:${ports.ingestOps}/health  /metrics
   InfluxDB          ${influxUrl}   database "${process.env.INFLUX_BUCKET ?? "telemetry"}"${influxd ? ` (local influxd ${influxd.version}, data in ${join(dataDir, "influxdb")})` : ""}
   Logs              ${logDir}/<service>.log
