@@ -266,6 +266,17 @@ describe("roller", () => {
     expectSameRows(rows(), oneRun(all));
   });
 
+  it("reads a lamp only up to what its digests announced; the rest waits for its own digest", async () => {
+    const span = { fromTs: (all[0] as MeterReading).ts, toTs: (all[19] as MeterReading).ts };
+    const outcome = await rollerOver(fakeReader(all, 7)).forward([LAMP], new Map([[LAMP.id, span]]));
+    expect(outcome.get(LAMP.id)?.cursorTs).toBe(span.toTs);
+    expect(outcome.get(LAMP.id)?.seen).toBe(20);
+    expectSameRows(rows(), oneRun(all.slice(0, 20)));
+    // The next digest's readings follow the cursor: forward again, no recompute; the end equals one run.
+    await rollerOver(fakeReader(all, 7)).forward([LAMP]);
+    expectSameRows(rows(), oneRun(all));
+  });
+
   it("a backlog that arrives after live readings: recomputed from the day of the reading before it", async () => {
     // Live readings first; the backlog (00:00 to 02:20 on the 18th) is sent later. Until then 23:40 → 02:40 was one
     // gap whose metered energy was spread over both days: the 17th's row changes too.

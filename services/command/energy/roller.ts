@@ -53,7 +53,10 @@ export type LampOutcome = {
   error?: Error;
 };
 
-/** Device times [fromTs, toTs] of readings an activity digest announced: the pass counts those it read. */
+/**
+ * Device times [fromTs, toTs] of readings the activity digests announced: a pass reads a lamp up to toTs and
+ * counts the readings it read in the span.
+ */
 export type Span = { fromTs: number; toTs: number };
 
 /** A lamp to recompute from the day of its last reading before `afterMs` (or of afterMs when there is none). */
@@ -105,6 +108,12 @@ export function createRoller(deps: RollerDeps): Roller {
     clipFromMs: number | undefined;
     /** Recompute: delete the rows from this day on in the lamp's first write. */
     deleteFromDay: string | undefined;
+    /**
+     * Readings after this device time wait for a later pass: forward passes read only what the digests announced
+     * (a reading written but not yet announced, rolled now, would have its digest find it behind the cursor and
+     * recompute the whole day); a recompute also re-reads everything up to the cursor it started from.
+     */
+    upTo: number;
     dark: DarkCalendar;
     outcome: LampOutcome;
   };
@@ -114,6 +123,7 @@ export function createRoller(deps: RollerDeps): Roller {
     prev,
     clipFromMs: undefined,
     deleteFromDay: undefined,
+    upTo: Number.POSITIVE_INFINITY,
     // One sun-event cache per lamp and pass (a lamp's pages share its nights).
     dark: createDarkCalendar(lamp.params.site),
     outcome: { cursorTs: prev?.ts, days: new Set(), seen: 0 },
@@ -145,10 +155,13 @@ export function createRoller(deps: RollerDeps): Roller {
         if (!s || s.outcome.error) continue;
         const prevTs = s.prev?.ts ?? Number.NEGATIVE_INFINITY;
         // The cursor's own millisecond is in the page when several readings shared it: keep only newer ones.
-        const fresh =
-          readings[0] && readings[0].ts <= prevTs ? readings.filter((r) => r.ts > prevTs) : readings;
-        if (fresh.length === 0) continue;
         const span = watch?.get(id);
+        const upTo = s.upTo;
+        const fresh =
+          (readings[0] && readings[0].ts <= prevTs) || (readings.at(-1)?.ts ?? 0) > upTo
+            ? readings.filter((r) => r.ts > prevTs && r.ts <= upTo)
+            : readings;
+        if (fresh.length === 0) continue;
         if (span !== undefined) {
           let last = Number.NaN; // same ms twice: one reading (rollLamp keeps the last)
           for (const r of fresh)
@@ -186,7 +199,13 @@ export function createRoller(deps: RollerDeps): Roller {
   return {
     async forward(lamps, watch) {
       const cursors = store.cursors(lamps.map((l) => l.id));
-      const states = new Map(lamps.map((l) => [l.id, stateOf(l, cursors.get(l.id))]));
+      const states = new Map(
+        lamps.map((l) => {
+          const s = stateOf(l, cursors.get(l.id));
+          s.upTo = watch?.get(l.id)?.toTs ?? Number.POSITIVE_INFINITY;
+          return [l.id, s];
+        }),
+      );
       // After the cursor's millisecond; without a cursor from the contract's earliest time (rows before
       // EARLIEST_TS_MS cannot exist: the ingest refuses them).
       const starts = lamps.map((l) => ({ id: l.id, fromMs: (cursors.get(l.id)?.ts ?? -1) + 1 }));
@@ -211,11 +230,14 @@ export function createRoller(deps: RollerDeps): Roller {
         const startMs = dayStart(fromDay);
         const ids = group.map((i) => i.lamp.id);
         const prevs = await reader.lastBefore(ids, startMs);
+        const cursors = store.cursors(ids);
         const states = new Map<string, State>();
         for (const i of group) {
           const s = stateOf(i.lamp, prevs.get(i.lamp.id));
           s.clipFromMs = startMs;
           s.deleteFromDay = fromDay;
+          const announced = watch?.get(i.lamp.id)?.toTs;
+          if (announced !== undefined) s.upTo = Math.max(announced, cursors.get(i.lamp.id)?.ts ?? announced);
           states.set(i.lamp.id, s);
         }
         await run(
