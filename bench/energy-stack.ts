@@ -3,8 +3,7 @@
 // runs them. The command service starts once without MQTT so that the broker can read its access feed, then again
 // on MQTT with its own account (it takes the ingest's activity digests there), as section K does.
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { freePort, type InfluxdHandle, startInfluxd } from "../scripts/influxd/influxd.ts";
+import { type InfluxdHandle, startInfluxd } from "../scripts/influxd/influxd.ts";
 import type { InfluxClient } from "../services/lib/influx/index.ts";
 import { silentLogger } from "../services/lib/log.ts";
 import type { EnergyTokens } from "./energy-fleet.ts";
@@ -13,11 +12,10 @@ import {
   type InfluxTarget,
   type Ingest,
   influxFor,
-  logTail,
   type Service,
   startBroker,
+  startCommand,
   startIngest,
-  startService,
 } from "./stack.ts";
 
 export type EnergyStack = {
@@ -28,53 +26,6 @@ export type EnergyStack = {
   command: Service;
   stop(): Promise<void>;
 };
-
-function commandService(
-  dir: string,
-  port: number,
-  tokens: EnergyTokens,
-  influx: InfluxTarget,
-  bucket: string,
-  mqttUrl: string | undefined,
-): Service {
-  return startService({
-    name: mqttUrl ? "command-n" : "command-n-setup",
-    script: "services/command/main.ts",
-    logDir: join(dir, "logs"),
-    env: {
-      COMMAND_HOST: "127.0.0.1",
-      COMMAND_PORT: String(port),
-      REGISTRY_DB: join(dir, "registry.sqlite"),
-      COMMAND_TOKEN_FILE: tokens.file,
-      COMMAND_RATE_LIMIT_PER_TOKEN: "100000",
-      MQTT_URL: mqttUrl ?? "",
-      COMMAND_MQTT_USERNAME: "svc-command",
-      COMMAND_MQTT_PASSWORD: tokens.command,
-      INFLUX_URL: influx.url,
-      INFLUX_TOKEN: influx.token,
-      INFLUX_ORG: influx.org,
-      INFLUX_BUCKET: bucket,
-      // The rollups at their production cadence (a cycle every 15 s after 5 s of settling). A faster cycle gives
-      // up sooner on lamps whose announced readings are still in the ingest's spool (12 attempts), and a month
-      // uploaded at 100,000 readings/s keeps InfluxDB about a minute behind the digests.
-      LOG_LEVEL: "warn",
-    },
-  });
-}
-
-async function healthy(svc: Service, url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  const up = () =>
-    fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).then(
-      (r) => r.ok,
-      () => false,
-    );
-  while (!(await up())) {
-    if (svc.exited() || Date.now() > deadline)
-      throw new Error(`${svc.name} did not come up\n${logTail(svc.logFile)}`);
-    await sleep(100);
-  }
-}
 
 /** Starts the section's services in `dir` (registry already seeded there); `lamps` for the ingest's readiness. */
 export async function startEnergyStack(
@@ -108,14 +59,33 @@ export async function startEnergyStack(
     }
     const bucket = `bench_energy_${Math.random().toString(36).slice(2, 8)}`;
     influx = await influxFor(target, bucket);
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    command = commandService(dir, port, tokens, target, bucket, undefined);
-    await healthy(command, url);
+    // The rollups run at their production cadence (a cycle every 15 s after 5 s of settling).
+    const commandOpts = {
+      logDir: join(dir, "logs"),
+      dataDir: dir,
+      tokenFile: tokens.file,
+      env: {
+        COMMAND_RATE_LIMIT_PER_TOKEN: "100000",
+        INFLUX_URL: target.url,
+        INFLUX_TOKEN: target.token,
+        INFLUX_ORG: target.org,
+        INFLUX_BUCKET: bucket,
+      },
+      timeoutMs: 60_000,
+    };
+    const setup = await startCommand({ ...commandOpts, name: "command-n-setup" });
+    command = setup.svc;
+    const { port, url } = setup;
     broker = await startBroker(join(dir, "logs"), { registryUrl: url, token: tokens.broker }, "broker-n");
     await command.stop();
-    command = commandService(dir, port, tokens, target, bucket, `mqtt://127.0.0.1:${broker.port}`);
-    await healthy(command, url);
+    command = (
+      await startCommand({
+        ...commandOpts,
+        name: "command-n",
+        port,
+        mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, password: tokens.command },
+      })
+    ).svc;
     ingest = await startIngest({
       logDir: join(dir, "logs"),
       name: "ingest-n",

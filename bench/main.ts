@@ -138,7 +138,7 @@ async function sharedStack(): Promise<BenchContext> {
     influx = { url: influxd.url, token: "", org: "city", major: 1, version: influxd.version };
   }
   const tokens = writeTokenFile(tmp);
-  command = await startCommand(logDir, tmp, tokens.file);
+  command = await startCommand({ logDir, dataDir: tmp, tokenFile: tokens.file });
   const devices = deviceIds(opts.devices);
   const secrets = await registerFleet(command.url, devices, tokens.admin);
   const districts: Record<string, string> = {};

@@ -15,13 +15,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { freePort } from "../scripts/influxd/influxd.ts";
 import { cpuSeconds } from "./procstat.ts";
 import type { BaselineCommand, BaselineDone, BaselineMessage } from "./schedule-baseline-proc.ts";
 import { baselineDocument, lampIds, seedFleet, writeKTokens } from "./schedule-fleet.ts";
 import { type LampFleet, startLampFleet } from "./schedule-lamps.ts";
 import { measureRollout, type OverloadCounts, overloadSince, type PlatformRun } from "./schedule-measure.ts";
-import { type Broker, logTail, type Service, startBroker, startService } from "./stack.ts";
+import { type Broker, type Service, startBroker, startCommand } from "./stack.ts";
 
 export type ScheduleOptions = {
   lamps: number;
@@ -57,46 +56,6 @@ export type ScheduleResult = {
 };
 
 const BASELINE_PROC = resolve(import.meta.dirname, "schedule-baseline-proc.ts");
-
-function startCommandService(
-  dir: string,
-  port: number,
-  tokensFile: string,
-  mqtt: { url: string; password: string } | undefined,
-  name: string,
-): Service {
-  return startService({
-    name,
-    script: "services/command/main.ts",
-    logDir: join(dir, "logs"),
-    env: {
-      COMMAND_HOST: "127.0.0.1",
-      COMMAND_PORT: String(port),
-      REGISTRY_DB: join(dir, "registry.sqlite"),
-      COMMAND_TOKEN_FILE: tokensFile,
-      COMMAND_RATE_LIMIT_PER_TOKEN: "100000",
-      MQTT_URL: mqtt?.url ?? "",
-      COMMAND_MQTT_USERNAME: "svc-command",
-      COMMAND_MQTT_PASSWORD: mqtt?.password ?? "",
-      // No InfluxDB in this section: nothing listens here, and delivery must not need it (compliance does).
-      INFLUX_URL: "http://127.0.0.1:9",
-      LOG_LEVEL: "warn",
-    },
-  });
-}
-
-async function waitHealthy(svc: Service, url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) return;
-    if (svc.exited() || Date.now() > deadline)
-      throw new Error(`${svc.name} did not come up\n${logTail(svc.logFile)}`);
-    await sleep(100);
-  }
-}
 
 async function runBaseline(
   broker: Broker,
@@ -172,10 +131,17 @@ export async function runSchedule(o: ScheduleOptions): Promise<ScheduleResult> {
     const lamps = await seedFleet(join(dir, "registry.sqlite"), o.lamps);
     const seedSeconds = (performance.now() - s0) / 1000;
     progress(`K: ${o.lamps} lamps seeded in ${seedSeconds.toFixed(1)} s (registry stores, scrypt ln=4)`);
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    command = startCommandService(dir, port, tokens.file, undefined, "command-k-setup");
-    await waitHealthy(command, url);
+    // No InfluxDB in this section: nothing listens at INFLUX_URL, and delivery must not need it (compliance does).
+    const commandOpts = {
+      logDir: join(dir, "logs"),
+      dataDir: dir,
+      tokenFile: tokens.file,
+      env: { COMMAND_RATE_LIMIT_PER_TOKEN: "100000", INFLUX_URL: "http://127.0.0.1:9" },
+      timeoutMs: 60_000,
+    };
+    const setup = await startCommand({ ...commandOpts, name: "command-k-setup" });
+    command = setup.svc;
+    const { port, url } = setup;
     broker = await startBroker(join(dir, "logs"), { registryUrl: url, token: tokens.broker }, "broker-k");
 
     fleet = startLampFleet(lamps, o.procs);
@@ -191,14 +157,14 @@ export async function runSchedule(o: ScheduleOptions): Promise<ScheduleResult> {
 
     // The platform: the command service again, now on MQTT with its own account.
     await command.stop();
-    command = startCommandService(
-      dir,
-      port,
-      tokens.file,
-      { url: `mqtt://127.0.0.1:${broker.port}`, password: tokens.command },
-      "command-k",
-    );
-    await waitHealthy(command, url);
+    command = (
+      await startCommand({
+        ...commandOpts,
+        name: "command-k",
+        port,
+        mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, password: tokens.command },
+      })
+    ).svc;
     const platform = await measureRollout({
       url,
       token: tokens.engineer,

@@ -91,28 +91,42 @@ async function waitUp(
   }
 }
 
-export async function startCommand(
-  logDir: string,
-  dataDir: string,
-  tokenFile: string,
-): Promise<{ svc: Service; url: string }> {
-  const port = await freePort();
+/**
+ * The command service on `port` (a free one if not given), its registry in `dataDir`, tokens from `tokenFile`;
+ * on MQTT with the svc-command account when `mqtt` is given (a section starts it once without, so the broker can
+ * read its access feed, then again with). `env` adds what a section needs (InfluxDB, rate limits).
+ */
+export async function startCommand(opts: {
+  logDir: string;
+  dataDir: string;
+  tokenFile: string;
+  name?: string;
+  port?: number;
+  mqtt?: { url: string; password: string };
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<{ svc: Service; url: string; port: number }> {
+  const port = opts.port ?? (await freePort());
   const svc = startService({
-    name: "command",
+    name: opts.name ?? "command",
     script: "services/command/main.ts",
-    logDir,
+    logDir: opts.logDir,
     env: {
       COMMAND_HOST: "127.0.0.1",
       COMMAND_PORT: String(port),
-      REGISTRY_DB: join(dataDir, "registry.sqlite"),
-      COMMAND_TOKEN_FILE: tokenFile,
-      MQTT_URL: "",
+      REGISTRY_DB: join(opts.dataDir, "registry.sqlite"),
+      COMMAND_TOKEN_FILE: opts.tokenFile,
+      MQTT_URL: opts.mqtt?.url ?? "",
+      ...(opts.mqtt
+        ? { COMMAND_MQTT_USERNAME: "svc-command", COMMAND_MQTT_PASSWORD: opts.mqtt.password }
+        : {}),
       LOG_LEVEL: "warn",
+      ...opts.env,
     },
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitUp(svc, `${url}/health`, 30_000);
-  return { svc, url };
+  await waitUp(svc, `${url}/health`, opts.timeoutMs ?? 30_000);
+  return { svc, url, port };
 }
 
 export type Broker = { svc: Service; port: number; opsUrl: string };
