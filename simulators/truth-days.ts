@@ -7,6 +7,7 @@
 // Dark hours come from simulators/darkness.ts, an independent count, computed only when a truth file is written.
 import { addDays, localDateOf, localInstant } from "../services/schedule/zone.ts";
 import { createDarknessMeter } from "./darkness.ts";
+import { round } from "./prng.ts";
 
 /** One local day of one streetlight. */
 export type TruthDay = {
@@ -100,9 +101,4 @@ export function withDarkHours(
     out[day] = { ...d, dark_h: round(meter.darkSeconds(from, to) / 3600, 5) };
   }
   return out;
-}
-
-function round(v: number, decimals: number): number {
-  const f = 10 ** decimals;
-  return Math.round(v * f) / f;
 }

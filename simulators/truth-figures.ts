@@ -11,6 +11,7 @@
 import { z } from "zod";
 import { DISTRICT_NAMES } from "../services/contract/city.ts";
 import { addDays, localInstant } from "../services/schedule/zone.ts";
+import { round } from "./prng.ts";
 
 const day = z.object({
   energy_wh: z.number(),
@@ -185,9 +186,4 @@ function sum(rows: readonly TruthLampRow[]): TruthFigures {
   const energyWh = t("reporting_kwh") * 1000;
   const ledDarkWh = baselineWh - t("retrofit_savings_kwh") * 1000;
   return figures(t("burning_h"), baselineWh, ledDarkWh, energyWh, t("lit_h"), t("covered_h"), t("lamp_h"));
-}
-
-export function round(v: number, decimals: number): number {
-  const f = 10 ** decimals;
-  return Math.round(v * f) / f;
 }

@@ -8,9 +8,9 @@ import { parseArgs } from "node:util";
 import { ENERGY_DECIMALS, ENERGY_TIME_ZONE } from "../services/contract/energy.ts";
 import { resolvePeriod } from "../services/energy/period.ts";
 import { localIso } from "../services/schedule/zone.ts";
+import { round } from "./prng.ts";
 import {
   districtNamed,
-  round,
   type TruthFigures,
   type TruthReport,
   type TruthScope,
