@@ -1,5 +1,7 @@
 // A compliance report on screen: the summary, the least compliant lamps, then the deviations worst first — which
-// lamp, what kind, from when to when (local time), the level expected against the level reported.
+// lamp, what kind, from when to when (local time), the level expected against the level reported. Deviations sort
+// with the API's own order (compliance-report.ts worstFirst).
+import { worstFirst } from "../../command/schedules/compliance-report.ts";
 import { DEVIATION_KINDS, type DeviationKind } from "../../contract/schedule.ts";
 import type { ComplianceDeviation, ComplianceReport } from "../api-types.ts";
 import { count } from "./rollout.ts";
@@ -13,22 +15,6 @@ export function span(from: string, to: string): string {
   const a = minutes(from);
   const b = minutes(to);
   return a.slice(0, 10) === b.slice(0, 10) ? `${a}–${b.slice(11)}` : `${a}–${b}`;
-}
-
-const gapOf = (d: ComplianceDeviation) =>
-  Math.max(Math.abs(d.reported_max - d.expected_pct), Math.abs(d.reported_min - d.expected_pct));
-
-/**
- * Worst first, as the API orders them (services/command/schedules/compliance-report.ts worstFirst): the most
- * samples (longest), then the furthest from the expected level, then the earliest.
- */
-export function worstFirst(a: ComplianceDeviation, b: ComplianceDeviation): number {
-  return (
-    b.samples - a.samples ||
-    gapOf(b) - gapOf(a) ||
-    a.from.localeCompare(b.from) ||
-    a.device_id.localeCompare(b.device_id)
-  );
 }
 
 const pct = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(1)} %`;
