@@ -58,7 +58,7 @@ export type { GroupMember, GroupRecord as Group } from "../registry/schedules/gr
 export type { ProgramRecord as Program } from "../registry/schedules/programs.ts";
 
 import type { RolloutSummary } from "../command/schedules/types.ts";
-import type { AssignmentTarget, DeliveryState, DeviationKind, RolloutKind } from "../contract/schedule.ts";
+import type { AssignmentTarget, DeliveryCounts, DeviationKind, RolloutKind } from "../contract/schedule.ts";
 
 export type Assignment = {
   target: AssignmentTarget;
@@ -67,7 +67,7 @@ export type Assignment = {
   assigned_by: string;
 };
 
-export type DeliveryCounts = Record<DeliveryState, number>;
+export type { DeliveryCounts };
 
 /** GET /v1/rollouts/{id}: a rollout's progress. */
 export type Rollout = {

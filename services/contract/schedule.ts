@@ -199,6 +199,10 @@ export const DELIVERY_STATES = [
   "superseded",
 ] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
+/** Lamps per delivery state, every state present (a rollout's progress). */
+export type DeliveryCounts = Record<DeliveryState, number>;
+export const zeroDeliveryCounts = (): DeliveryCounts =>
+  Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as DeliveryCounts;
 export const FINAL_DELIVERY_STATES: readonly DeliveryState[] = [
   "applied",
   "rejected",

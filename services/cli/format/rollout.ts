@@ -1,6 +1,6 @@
 // Rollouts on screen: the one-line progress of a delivery to many lamps ("Anfa: 1,204 lamps — applied 1,180 ·
 // pending 20 · rejected 4"), the list of recent rollouts, one rollout's page, and its deliveries.
-import type { DeliveryState } from "../../contract/schedule.ts";
+import { type DeliveryState, zeroDeliveryCounts } from "../../contract/schedule.ts";
 import type { Delivery, DeliveryCounts, Rollout, RolloutSummary } from "../api-types.ts";
 import { fields, oneLine, table, truncate } from "./table.ts";
 import { localDateTime } from "./time.ts";
@@ -27,14 +27,7 @@ const ORDER: readonly DeliveryState[] = [
 ];
 
 export function sumCounts(list: readonly Pick<Rollout, "counts">[]): DeliveryCounts {
-  const sum: DeliveryCounts = {
-    pending: 0,
-    delivered: 0,
-    applied: 0,
-    rejected: 0,
-    expired: 0,
-    superseded: 0,
-  };
+  const sum = zeroDeliveryCounts();
   for (const r of list) for (const s of ORDER) sum[s] += r.counts?.[s] ?? 0;
   return sum;
 }

@@ -7,7 +7,13 @@
 // override family (override and cancel_override share the lamp's one override slot, TALQ-style). A newer rollout
 // of a family supersedes the lamp's open row of that family.
 import type { DatabaseSync } from "node:sqlite";
-import type { AssignmentTarget, DeliveryState, RolloutKind } from "../../contract/schedule.ts";
+import {
+  type AssignmentTarget,
+  type DeliveryCounts,
+  type DeliveryState,
+  type RolloutKind,
+  zeroDeliveryCounts,
+} from "../../contract/schedule.ts";
 import { inTransaction } from "../sqlite.ts";
 
 export type Family = "calendar" | "override";
@@ -86,18 +92,9 @@ export type NewRollout = {
   deviceIds: readonly string[];
 };
 
-export type StateCounts = Record<DeliveryState, number>;
+export type StateCounts = DeliveryCounts;
 
 export type RolloutStore = ReturnType<typeof createRolloutStore>;
-
-const emptyCounts = (): StateCounts => ({
-  pending: 0,
-  delivered: 0,
-  applied: 0,
-  rejected: 0,
-  expired: 0,
-  superseded: 0,
-});
 
 export function createRolloutStore(db: DatabaseSync) {
   const insertRollout = db.prepare(
@@ -264,7 +261,7 @@ export function createRolloutStore(db: DatabaseSync) {
     openRows: () => openRows.all() as OpenDelivery[],
     get: (id: number) => getRollout.get(id) as RolloutRow | undefined,
     counts(id: number): StateCounts {
-      const out = emptyCounts();
+      const out = zeroDeliveryCounts();
       for (const row of counts.all(id) as { state: DeliveryState; n: number }[]) out[row.state] = row.n;
       return out;
     },
